@@ -1,0 +1,246 @@
+"""The error taxonomy: one root, a branch for configuration and one for backends.
+
+Every exception switchboard raises on purpose derives from :class:`SwitchboardError`.
+Errors raised while a stream is running carry what had already arrived in ``partial``.
+Messages never contain secrets: providers build them from URLs, statuses and server
+messages, never from headers or options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from switchboard._response import Response
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigError",
+    "ContextLengthError",
+    "ConversationError",
+    "DuplicateProviderError",
+    "InvalidToolArguments",
+    "MalformedStreamError",
+    "NotFoundError",
+    "OptionIssue",
+    "OptionsError",
+    "PermissionDeniedError",
+    "ProviderError",
+    "ProviderLoadError",
+    "RateLimitError",
+    "RegistryError",
+    "ServerError",
+    "ServiceConnectionError",
+    "ServiceTimeoutError",
+    "StreamError",
+    "StreamLimitError",
+    "SwitchboardError",
+    "TruncatedStreamError",
+    "UnknownProviderError",
+    "ValidationError",
+]
+
+
+class SwitchboardError(Exception):
+    """Root of every error switchboard raises on purpose."""
+
+
+# --- configuration, registry, input -------------------------------------------------------
+
+
+class ConfigError(SwitchboardError, ValueError):
+    """Configuration or options that cannot be used as given."""
+
+
+@attrs.frozen
+class OptionIssue:
+    """One problem found while structuring options: where, what, and which layer set it."""
+
+    path: str
+    message: str
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        origin = f" (set by layer {self.layer!r})" if self.layer else ""
+        return f"{self.path}: {self.message}{origin}"
+
+
+class ValidationError(SwitchboardError, ValueError):
+    """Data failed validation; ``issues`` lists every problem with its JSON path."""
+
+    def __init__(self, target: str, issues: Sequence[OptionIssue]) -> None:
+        self.target = target
+        self.issues = tuple(issues)
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        super().__init__(f"invalid {target}:\n{lines}")
+
+
+class OptionsError(ValidationError, ConfigError):
+    """Options failed validation; each issue names its JSON path and the layer that set it."""
+
+    def __init__(self, target: str, issues: Sequence[OptionIssue]) -> None:
+        super().__init__(f"options for {target}", issues)
+        self.target = target
+
+
+class ConversationError(SwitchboardError, ValueError):
+    """A conversation that cannot be sent (raised before anything goes over the wire)."""
+
+
+class InvalidToolArguments(SwitchboardError, ValueError):
+    """A tool call's arguments are not valid JSON (the raw string is kept on the call)."""
+
+    def __init__(self, name: str, call_id: str, arguments: str, reason: str) -> None:
+        self.name = name
+        self.call_id = call_id
+        self.arguments = arguments
+        preview = arguments if len(arguments) <= 80 else arguments[:77] + "..."
+        super().__init__(
+            f"tool call {call_id!r} ({name}) has arguments that are not valid JSON: "
+            f"{reason}; raw arguments: {preview!r}"
+        )
+
+
+class RegistryError(SwitchboardError):
+    """A provider cannot be found or loaded."""
+
+
+class UnknownProviderError(RegistryError, LookupError):
+    """No provider is registered under this name."""
+
+    def __init__(self, name: str, known: Sequence[str], suggestions: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        self.suggestions = tuple(suggestions)
+        hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
+        listing = ", ".join(known) if known else "none (is a provider package installed?)"
+        super().__init__(f"unknown provider {name!r}.{hint} Known providers: {listing}.")
+
+
+class DuplicateProviderError(RegistryError):
+    """Two plugins registered the same provider name; neither is chosen silently."""
+
+    def __init__(self, name: str, origins: Sequence[str]) -> None:
+        self.name = name
+        self.origins = tuple(origins)
+        super().__init__(
+            f"provider {name!r} is registered by more than one plugin: "
+            f"{' and '.join(origins)}. Uninstall one, or disable one with "
+            f"SWITCHBOARD_DISABLE_PLUGINS=<plugin name>."
+        )
+
+
+class ProviderLoadError(RegistryError, ImportError):
+    """A provider's implementation or options class could not be imported."""
+
+
+# --- backends ------------------------------------------------------------------------------
+
+
+class ProviderError(SwitchboardError):
+    """A backend failed to do what was asked.
+
+    ``partial`` holds the :class:`~switchboard.Response` folded from everything that arrived
+    before the failure (``None`` when the failure happened before the stream started).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        partial: Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        self.body = body
+        self.partial = partial
+
+    def __str__(self) -> str:
+        extra = []
+        if self.status is not None:
+            extra.append(f"HTTP {self.status}")
+        if self.request_id:
+            extra.append(f"request id {self.request_id}")
+        return f"{self.message} ({', '.join(extra)})" if extra else self.message
+
+
+class ServiceConnectionError(ProviderError):
+    """The backend could not be reached (refused, reset, DNS, TLS)."""
+
+
+class ServiceTimeoutError(ProviderError):
+    """A deadline passed. ``phase`` is one of connect, first_byte, idle, total."""
+
+    def __init__(self, message: str, *, phase: str, chunks: int = 0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.phase = phase
+        self.chunks = chunks
+
+
+class AuthenticationError(ProviderError):
+    """The backend rejected the credentials (or needs some and got none)."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The credentials are valid but not allowed to do this."""
+
+
+class RateLimitError(ProviderError):
+    """Too many requests; ``retry_after`` is the server's advice in seconds, if it gave one."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class BadRequestError(ProviderError):
+    """The backend refused the request as malformed or unsupported."""
+
+
+class ContextLengthError(BadRequestError):
+    """The prompt (plus requested output) does not fit the model's context window."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        prompt_tokens: int | None = None,
+        context_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.prompt_tokens = prompt_tokens
+        self.context_length = context_length
+
+
+class NotFoundError(ProviderError):
+    """The endpoint or model does not exist on this backend."""
+
+
+class ServerError(ProviderError):
+    """The backend failed on its side (5xx, or an error reported inside the stream)."""
+
+
+class StreamError(ProviderError):
+    """A stream could not be read to its end."""
+
+
+class MalformedStreamError(StreamError):
+    """The backend sent bytes that are not the protocol it promised."""
+
+
+class StreamLimitError(MalformedStreamError):
+    """A configured size limit was exceeded (one line, one event, tool-call arguments ...)."""
+
+
+class TruncatedStreamError(StreamError):
+    """The stream ended before the backend said it was complete."""

@@ -1,0 +1,378 @@
+"""Provider interfaces: what a provider implements, and the API hosts call on it.
+
+A provider class subclasses :class:`Provider`, names its attrs options class in
+``options_class`` and implements three small methods, each returning a description of I/O
+that switchboard can drive synchronously *or* asynchronously:
+
+* :meth:`Provider.chat_exchange` -> an :class:`Exchange` yielding batches of fragments;
+* :meth:`Provider.models_operation` -> an :class:`Operation` returning :class:`ModelInfo`;
+* :meth:`Provider.status_operation` -> an :class:`Operation` returning :class:`Status`.
+
+Everything hosts call — ``stream``/``astream``, ``complete``/``acomplete``,
+``list_models``/``alist_models``, ``status``/``astatus``, ``validate``/``avalidate`` — is
+built here once from those, so a provider writes each rule one time.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+import attrs
+
+from switchboard._response import Response
+from switchboard._stream import AsyncFragmentStream, FragmentStream
+from switchboard.fragments import Fragment
+from switchboard.messages import Conversation, MessagesLike, Tool
+from switchboard.options import Resolved, resolve, structure
+
+__all__ = [
+    "Capabilities",
+    "ChatRequest",
+    "CredentialCheck",
+    "Exchange",
+    "ModelInfo",
+    "Operation",
+    "Provider",
+    "Status",
+]
+
+OptionsT = TypeVar("OptionsT")
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Capabilities:
+    """What a provider (or one of its models) can do. ``max_context`` in tokens, if known."""
+
+    streaming: bool = True
+    tools: bool = False
+    system_prompt: bool = True
+    multi_turn: bool = True
+    vision: bool = False
+    reasoning: bool = False
+    embeddings: bool = False
+    max_context: int | None = None
+
+
+@attrs.frozen
+class ModelInfo:
+    """One model a backend offers.
+
+    ``kind`` is ``"chat"``, ``"embedding"`` or ``"unknown"``; ``loaded`` is ``None`` when the
+    backend does not say; ``capabilities`` is what the server revealed about this model (its
+    context length, vision ...), when it did; ``metadata`` keeps what the server reported
+    beyond these fields.
+    """
+
+    id: str
+    context_length: int | None = None
+    kind: str = "chat"
+    owned_by: str | None = None
+    created: int | None = None
+    loaded: bool | None = None
+    aliases: tuple[str, ...] = ()
+    capabilities: Capabilities | None = None
+    metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class Status:
+    """A backend's state, learned without generating any tokens.
+
+    ``server_kind`` names the server software when it can be told (``"llama.cpp"``,
+    ``"vllm"`` ...); ``error`` says what is wrong when ``connected`` is false or auth failed.
+    """
+
+    connected: bool
+    server_kind: str | None = None
+    models: tuple[str, ...] = ()
+    loaded_models: tuple[str, ...] = ()
+    error: str | None = None
+    details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen
+class CredentialCheck:
+    """The outcome of :meth:`Provider.validate`. ``kind`` says which credential is in use."""
+
+    ok: bool
+    kind: Literal["none", "api_key"]
+    message: str
+
+
+@attrs.frozen
+class ChatRequest(Generic[OptionsT]):
+    """Everything a provider needs for one chat call (already validated)."""
+
+    conversation: Conversation
+    tools: tuple[Tool, ...]
+    options: OptionsT
+    stream: bool
+
+
+class Exchange(abc.ABC):
+    """One chat call's I/O. Iterate it (sync) *or* async-iterate it, once, for fragment batches.
+
+    A batch is whatever the transport delivered at once (one network chunk, one callback),
+    already assembled into fragments. ``close``/``aclose`` must release the connection and
+    make the backend stop generating; they are always called, also after errors.
+    """
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[Iterable[Fragment]]:
+        """Run the call synchronously."""
+
+    @abc.abstractmethod
+    def __aiter__(self) -> AsyncIterator[Iterable[Fragment]]:
+        """Run the call asynchronously."""
+
+    def close(self) -> None:  # noqa: B027 - a no-op default is the right default
+        """Release what the synchronous run holds."""
+
+    async def aclose(self) -> None:  # noqa: B027
+        """Release what the asynchronous run holds."""
+
+
+class Operation(abc.ABC, Generic[T]):
+    """A non-streaming piece of work (list models, status ...) runnable sync or async."""
+
+    @abc.abstractmethod
+    def run(self) -> T:
+        """Do the work synchronously."""
+
+    @abc.abstractmethod
+    async def arun(self) -> T:
+        """Do the work asynchronously."""
+
+    @staticmethod
+    def of(value: T) -> Operation[T]:
+        """An operation that needs no I/O and returns ``value``."""
+        return _Value(value)
+
+    @staticmethod
+    def call(function: Callable[[], T], afunction: Callable[[], Awaitable[T]]) -> Operation[T]:
+        """An operation from a sync and an async function doing the same work."""
+        return _Call(function, afunction)
+
+
+class _Value(Operation[T]):
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def run(self) -> T:
+        return self._value
+
+    async def arun(self) -> T:
+        return self._value
+
+
+class _Call(Operation[T]):
+    def __init__(self, function: Callable[[], T], afunction: Callable[[], Awaitable[T]]) -> None:
+        self._function = function
+        self._afunction = afunction
+
+    def run(self) -> T:
+        return self._function()
+
+    async def arun(self) -> T:
+        return await self._afunction()
+
+
+class Provider(abc.ABC, Generic[OptionsT]):
+    """A configured provider instance: the one object hosts stream chats through.
+
+    Subclasses set ``options_class`` (an attrs class) and ``capabilities``, and implement
+    :meth:`chat_exchange`, :meth:`models_operation` and :meth:`status_operation`. Options
+    given per call (``provider.stream(msgs, temperature=0)``) are merged over the instance's
+    options with JSON Merge Patch and validated like any other layer.
+    """
+
+    options_class: ClassVar[type[Any]]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(
+        self, options: OptionsT, *, name: str | None = None, resolved: Resolved | None = None
+    ):
+        self.options = options
+        self.name = name or type(self).__name__
+        if resolved is None:
+            from switchboard._converter import converter
+
+            resolved = resolve((f"instance:{self.name}", converter.unstructure(options)))
+        self.resolved = resolved
+
+    @classmethod
+    def from_options(
+        cls,
+        options: Mapping[str, Any] | Resolved | None = None,
+        *,
+        name: str | None = None,
+    ) -> Provider[OptionsT]:
+        """Build an instance from an options mapping (or resolved layers), validating it."""
+        label = name or cls.__name__
+        if not isinstance(options, Resolved):
+            options = resolve((f"instance:{label}", options or {}))
+        typed = structure(cls.options_class, options, target=f"provider {label!r}")
+        return cls(typed, name=name, resolved=options)
+
+    # --- what a provider implements -----------------------------------------------------------
+
+    @abc.abstractmethod
+    def chat_exchange(self, request: ChatRequest[OptionsT]) -> Exchange:
+        """Describe the I/O of one chat call; nothing may be sent before it is iterated."""
+
+    @abc.abstractmethod
+    def models_operation(self) -> Operation[list[ModelInfo]]:
+        """Describe how to list the backend's models."""
+
+    @abc.abstractmethod
+    def status_operation(self) -> Operation[Status]:
+        """Describe how to learn the backend's status without generating tokens."""
+
+    def credentials_operation(self) -> Operation[CredentialCheck]:
+        """Describe how to validate credentials. The default: this provider needs none."""
+        return Operation.of(CredentialCheck(ok=True, kind="none", message="no credentials needed"))
+
+    # --- what hosts call -----------------------------------------------------------------------
+
+    def request(
+        self,
+        messages: MessagesLike,
+        *,
+        tools: Iterable[Tool] = (),
+        stream: bool = True,
+        **options: Any,
+    ) -> ChatRequest[OptionsT]:
+        """Validate a call's conversation and options (nothing is sent)."""
+        conversation = Conversation.of(messages)
+        typed = self.options
+        if options:
+            typed = structure(
+                self.options_class,
+                self.resolved.with_layer("call", options),
+                target=f"provider {self.name!r}",
+            )
+        return ChatRequest(conversation, tuple(tools), typed, stream)
+
+    def explain(self, **options: Any) -> str:
+        """The effective options (with ``options`` as a call layer) and the layer behind each."""
+        from switchboard._converter import converter
+
+        resolved = self.resolved.with_layer("call", options) if options else self.resolved
+        typed = structure(self.options_class, resolved, target=f"provider {self.name!r}")
+        return resolved.explain(converter.unstructure(typed))
+
+    def stream(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[Tool] = (),
+        **options: Any,
+    ) -> FragmentStream:
+        """Stream a chat: returns an iterable of fragments (the request goes out on first use)."""
+        request = self.request(messages, tools=tools, stream=True, **options)
+        return FragmentStream(self.chat_exchange(request), self.name)
+
+    def astream(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[Tool] = (),
+        **options: Any,
+    ) -> AsyncFragmentStream:
+        """Stream a chat asynchronously (``async for`` / ``async with``)."""
+        request = self.request(messages, tools=tools, stream=True, **options)
+        return AsyncFragmentStream(self.chat_exchange(request), self.name)
+
+    def complete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[Tool] = (),
+        **options: Any,
+    ) -> Response:
+        """Answer whole (a non-streaming request where the backend supports one)."""
+        request = self.request(messages, tools=tools, stream=False, **options)
+        stream = FragmentStream(self.chat_exchange(request), self.name)
+        for _ in stream:
+            pass
+        return stream.response
+
+    async def acomplete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[Tool] = (),
+        **options: Any,
+    ) -> Response:
+        """Answer whole, asynchronously."""
+        request = self.request(messages, tools=tools, stream=False, **options)
+        stream = AsyncFragmentStream(self.chat_exchange(request), self.name)
+        async for _ in stream:
+            pass
+        return stream.response
+
+    def list_models(self) -> list[ModelInfo]:
+        """The backend's models."""
+        return self.models_operation().run()
+
+    async def alist_models(self) -> list[ModelInfo]:
+        """The backend's models, asynchronously."""
+        return await self.models_operation().arun()
+
+    def status(self) -> Status:
+        """The backend's status; never spends a token."""
+        return self.status_operation().run()
+
+    async def astatus(self) -> Status:
+        """The backend's status, asynchronously."""
+        return await self.status_operation().arun()
+
+    def validate(self) -> CredentialCheck:
+        """Check the configured credentials."""
+        return self.credentials_operation().run()
+
+    async def avalidate(self) -> CredentialCheck:
+        """Check the configured credentials, asynchronously."""
+        return await self.credentials_operation().arun()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the instance's resources (connection pools ...)."""
+
+    async def aclose(self) -> None:
+        """Release the instance's resources, asynchronously."""
+        self.close()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self: T) -> T:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,206 @@
+"""A sans-I/O decoder for ``text/event-stream``, exactly as the WHATWG HTML standard parses it.
+
+Feed it bytes as they arrive; it returns the events completed by those bytes::
+
+    decoder = SSEDecoder()
+    for chunk in byte_chunks:
+        for event in decoder.feed(chunk):
+            handle(event.data)
+    decoder.close()
+
+Rules (HTML Living Standard, "Parsing an event stream"): lines end in CRLF, LF or CR (a CR
+at the end of one chunk and an LF at the start of the next are one line end); one leading BOM
+is stripped; lines starting with ``:`` are comments; one space after the colon is dropped; a
+line without a colon is a field name with an empty value; ``data`` lines are joined with
+``\\n``; a blank line dispatches the event if its data is non-empty; ``id`` values containing
+NUL are ignored; ``retry`` is used only when all ASCII digits; unknown fields are ignored;
+invalid UTF-8 becomes U+FFFD (a multi-byte character split across chunks is decoded whole);
+an event not terminated by a blank line when the stream ends is discarded.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import attrs
+
+from switchboard._errors import MalformedStreamError, StreamLimitError
+
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_LINE_SIZE", "SSEDecoder", "ServerSentEvent"]
+
+DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+
+@attrs.frozen
+class ServerSentEvent:
+    """One dispatched event.
+
+    ``event`` is the type (``"message"`` unless the stream named one), ``data`` the joined data
+    lines, ``id`` the last event id in effect, ``retry`` the reconnection time in effect in
+    milliseconds (``None`` until the stream sets one).
+    """
+
+    data: str
+    event: str = "message"
+    id: str = ""
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Incremental event-stream parser. Sizes are counted in characters after decoding.
+
+    ``max_line_size`` bounds one line (including a line still waiting for its end);
+    ``max_event_size`` bounds the data of one event. Exceeding either raises
+    :class:`~switchboard.StreamLimitError` instead of growing memory without bound.
+    After :meth:`close`, ``unterminated`` holds the event the stream ended in the middle of
+    (discarded, as the standard says), or ``None``.
+    """
+
+    __slots__ = (
+        "_bom_done",
+        "_buffer",
+        "_closed",
+        "_data",
+        "_data_size",
+        "_decode",
+        "_event",
+        "_skip_lf",
+        "last_event_id",
+        "max_event_size",
+        "max_line_size",
+        "retry",
+        "unterminated",
+    )
+
+    def __init__(
+        self,
+        *,
+        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self.max_line_size = max_line_size
+        self.max_event_size = max_event_size
+        self.last_event_id = ""
+        self.retry: int | None = None
+        self.unterminated: ServerSentEvent | None = None
+        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self._buffer = ""
+        self._skip_lf = False
+        self._bom_done = False
+        self._closed = False
+        self._data: list[str] = []
+        self._data_size = 0
+        self._event = ""
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Parse more bytes; return the events they complete (possibly none)."""
+        if self._closed:
+            raise MalformedStreamError("SSEDecoder.feed() called after close()")
+        text = self._decode(chunk)
+        if not text:
+            return []
+        if not self._bom_done:
+            self._bom_done = True
+            if text[0] == "\ufeff":
+                text = text[1:]
+                if not text:
+                    return []
+        if self._skip_lf:
+            self._skip_lf = False
+            if text[0] == "\n":
+                text = text[1:]
+                if not text:
+                    return []
+        if "\r" in text:
+            self._skip_lf = text[-1] == "\r"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            self._buffer += text
+            if len(self._buffer) > self.max_line_size:
+                self._line_too_long(len(self._buffer))
+            return []
+        if self._buffer:
+            text = self._buffer + text
+        lines = text.split("\n")
+        self._buffer = lines.pop()
+        if len(self._buffer) > self.max_line_size:
+            self._line_too_long(len(self._buffer))
+        return self._process(lines)
+
+    def close(self) -> list[ServerSentEvent]:
+        """Signal the end of the stream; returns the events it completes (always none).
+
+        An event the stream ended in the middle of is discarded, as the standard says; it is
+        kept in ``unterminated`` (parsed as if it had been terminated) so callers can tell a
+        cut-off stream from a clean end, or accept a server's final unterminated event.
+        """
+        if self._closed:
+            return []
+        self._closed = True
+        tail = self._buffer + self._decode(b"", final=True)
+        self._buffer = ""
+        if tail and not self._bom_done and tail[0] == "\ufeff":
+            tail = tail[1:]
+        if tail:
+            self._process([tail])
+        if self._data:
+            self.unterminated = self._dispatch()
+        return []
+
+    def _line_too_long(self, size: int) -> None:
+        raise StreamLimitError(
+            f"an event-stream line is longer than {self.max_line_size} characters "
+            f"(got at least {size}); raise max_line_size if this server really sends that"
+        )
+
+    def _process(self, lines: list[str]) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        data = self._data
+        max_line = self.max_line_size
+        for line in lines:
+            if not line:
+                if data:
+                    events.append(self._dispatch())
+                    data = self._data
+                else:
+                    self._event = ""
+                continue
+            if len(line) > max_line:
+                self._line_too_long(len(line))
+            if line[0] == ":":
+                continue
+            if line.startswith("data:"):
+                value = line[6:] if line.startswith(" ", 5) else line[5:]
+                data.append(value)
+                self._data_size += len(value) + 1
+                if self._data_size > self.max_event_size:
+                    raise StreamLimitError(
+                        f"an event's data is larger than {self.max_event_size} characters; "
+                        "raise max_event_size if this server really sends that"
+                    )
+                continue
+            field, colon, value = line.partition(":")
+            if colon and value.startswith(" "):
+                value = value[1:]
+            if field == "event":
+                self._event = value
+            elif field == "id":
+                if "\0" not in value:
+                    self.last_event_id = value
+            elif field == "retry":
+                if value.isascii() and value.isdigit():
+                    self.retry = int(value)
+            elif field == "data":  # "data" without a colon: an empty data line
+                data.append("")
+                self._data_size += 1
+        return events
+
+    def _dispatch(self) -> ServerSentEvent:
+        data = self._data
+        text = data[0] if len(data) == 1 else "\n".join(data)
+        event = ServerSentEvent(text, self._event or "message", self.last_event_id, self.retry)
+        self._data = []
+        self._data_size = 0
+        self._event = ""
+        return event

@@ -1,0 +1,51 @@
+"""Every development task of the switchboard workspace.
+
+Sessions run on the interpreter that runs nox. ``nox -s tests`` is what CI runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = False
+
+CORE = "./core"
+PROVIDERS = sorted(
+    f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("providers/*/pyproject.toml")
+)
+TEST_PLUGINS = sorted(
+    f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("tests/plugins/*/pyproject.toml")
+)
+TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "anyio>=4", "tomli>=2; python_version < '3.11'"]
+
+
+def install_workspace(session: nox.Session, *extra: str) -> None:
+    """Install core and every provider distribution (not editable: tests see what ships)."""
+    session.install(CORE, *PROVIDERS, *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite, against the installed distributions and the example plugin."""
+    install_workspace(session, *TEST_PLUGINS, *TEST_DEPS)
+    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole workspace."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on every src/ tree."""
+    install_workspace(session, "mypy>=1.10", *TEST_DEPS)
+    session.run("mypy", "--strict", "core/src", *(f"{p}/src" for p in PROVIDERS))

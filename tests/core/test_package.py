@@ -1,0 +1,63 @@
+"""The package surface: lazy exports that resolve, agree with each other, and import nothing."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+import switchboard
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in switchboard.__all__:
+        assert getattr(switchboard, name) is not None, name
+
+
+def test_all_exports_and_type_checking_imports_agree() -> None:
+    exports = switchboard._EXPORTS
+    assert sorted(switchboard.__all__) == switchboard.__all__
+    assert set(switchboard.__all__) == {*exports, "__version__"}
+    tree = ast.parse(Path(switchboard.__file__).read_text(encoding="utf-8"))
+    typed = {
+        alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("switchboard")
+        for alias in node.names
+    }
+    assert typed == exports
+    for name, module in exports.items():
+        assert getattr(sys.modules[module], name) is getattr(switchboard, name)
+
+
+def test_dir_lists_the_lazy_names() -> None:
+    assert set(switchboard.__all__) <= set(dir(switchboard))
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        switchboard.nope  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_version_matches_the_distribution() -> None:
+    assert switchboard.__version__ == metadata.version("switchboard")
+
+
+def test_import_switchboard_imports_nothing_else() -> None:
+    code = "import sys, json; import switchboard; print(json.dumps(sorted(sys.modules)))"
+    before = set(
+        json.loads(
+            subprocess.check_output(
+                [sys.executable, "-c", "import sys, json; print(json.dumps(sorted(sys.modules)))"]
+            )
+        )
+    )
+    after = set(json.loads(subprocess.check_output([sys.executable, "-c", code])))
+    assert after - before == {"switchboard"}
