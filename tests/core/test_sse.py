@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,7 +12,7 @@ from switchboard import MalformedStreamError, StreamLimitError
 from switchboard.sse import ServerSentEvent, SSEDecoder
 
 
-def decode(*chunks: bytes, **kwargs: int) -> list[ServerSentEvent]:
+def decode(*chunks: bytes, **kwargs: Any) -> list[ServerSentEvent]:
     decoder = SSEDecoder(**kwargs)
     events = [event for chunk in chunks for event in decoder.feed(chunk)]
     return events + decoder.close()
@@ -326,3 +328,23 @@ def test_events_do_not_depend_on_how_bytes_are_split(raw: bytes, cuts: list[int]
 @given(st.binary(max_size=300), st.lists(st.integers(0, 300), max_size=8))
 def test_arbitrary_bytes_never_fail_and_match_the_reference(raw: bytes, cuts: list[int]) -> None:
     assert decode(*split(raw, cuts)) == reference(raw)
+
+
+# --- opt-in extra fields -----------------------------------------------------------------------
+
+
+def test_extra_fields_are_ignored_by_default() -> None:
+    assert decode(b'error: {"message": "boom"}\n\ndata: [DONE]\n\n') == [ServerSentEvent("[DONE]")]
+
+
+def test_extra_fields_dispatch_as_their_own_events_when_asked_for() -> None:
+    stream = b'error: {"message": "boom"}\n\ndata: [DONE]\n\n'
+    assert decode(stream, extra_fields=("error",)) == [
+        ServerSentEvent('{"message": "boom"}', "error"),
+        ServerSentEvent("[DONE]"),
+    ]
+
+
+def test_an_extra_field_in_a_block_with_data_comes_first() -> None:
+    events = decode(b"data: x\nerror: e\n\n", extra_fields=("error",))
+    assert events == [ServerSentEvent("e", "error"), ServerSentEvent("x")]

@@ -21,6 +21,7 @@ an event not terminated by a blank line when the stream ends is discarded.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 
 import attrs
 
@@ -32,9 +33,9 @@ DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 
-@attrs.frozen
+@attrs.define
 class ServerSentEvent:
-    """One dispatched event.
+    """One dispatched event (a plain slotted record: cheap to make, as the hot path needs).
 
     ``event`` is the type (``"message"`` unless the stream named one), ``data`` the joined data
     lines, ``id`` the last event id in effect, ``retry`` the reconnection time in effect in
@@ -55,16 +56,25 @@ class SSEDecoder:
     :class:`~switchboard.StreamLimitError` instead of growing memory without bound.
     After :meth:`close`, ``unterminated`` holds the event the stream ended in the middle of
     (discarded, as the standard says), or ``None``.
+
+    ``extra_fields`` is an opt-in departure from the standard for servers that send
+    non-standard fields (llama.cpp once sent ``error: {...}``): a line whose field is listed
+    dispatches, at the next blank line, an event whose ``event`` is the field name and whose
+    ``data`` is the value. By default no field is extra and parsing is exactly WHATWG's.
     """
 
     __slots__ = (
-        "_bom_done",
+        "_bom_pending",
         "_buffer",
+        "_check_start",
         "_closed",
         "_data",
         "_data_size",
-        "_decode",
+        "_decoder",
         "_event",
+        "_extra",
+        "_extra_fields",
+        "_plain",
         "_skip_lf",
         "last_event_id",
         "max_event_size",
@@ -78,54 +88,53 @@ class SSEDecoder:
         *,
         max_line_size: int = DEFAULT_MAX_LINE_SIZE,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        extra_fields: Iterable[str] = (),
     ) -> None:
         self.max_line_size = max_line_size
         self.max_event_size = max_event_size
         self.last_event_id = ""
         self.retry: int | None = None
         self.unterminated: ServerSentEvent | None = None
-        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._plain = True  # no bytes wait in the incremental decoder: bytes.decode() will do
+        self._bom_pending = True  # the stream's first character may be a BOM to drop
+        self._skip_lf = False  # the last chunk ended in CR: an LF starting this one is its pair
+        self._check_start = True  # either of the two above
         self._buffer = ""
-        self._skip_lf = False
-        self._bom_done = False
         self._closed = False
         self._data: list[str] = []
         self._data_size = 0
         self._event = ""
+        self._extra_fields = frozenset(extra_fields)
+        self._extra: list[ServerSentEvent] = []
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Parse more bytes; return the events they complete (possibly none)."""
         if self._closed:
             raise MalformedStreamError("SSEDecoder.feed() called after close()")
-        text = self._decode(chunk)
-        if not text:
-            return []
-        if not self._bom_done:
-            self._bom_done = True
-            if text[0] == "\ufeff":
-                text = text[1:]
-                if not text:
-                    return []
-        if self._skip_lf:
-            self._skip_lf = False
-            if text[0] == "\n":
-                text = text[1:]
-                if not text:
-                    return []
+        if self._plain:
+            try:
+                text = chunk.decode()
+            except UnicodeDecodeError:  # a character split across chunks, or invalid bytes
+                text = self._decode(chunk)
+        else:
+            text = self._decode(chunk)
+        if self._check_start:
+            text = self._start(text)
         if "\r" in text:
-            self._skip_lf = text[-1] == "\r"
+            if text[-1] == "\r":
+                self._skip_lf = self._check_start = True
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if "\n" not in text:
-            self._buffer += text
-            if len(self._buffer) > self.max_line_size:
-                self._line_too_long(len(self._buffer))
-            return []
         if self._buffer:
             text = self._buffer + text
         lines = text.split("\n")
-        self._buffer = lines.pop()
-        if len(self._buffer) > self.max_line_size:
-            self._line_too_long(len(self._buffer))
+        buffer = self._buffer = lines.pop()
+        if len(text) > self.max_line_size:
+            for line in (buffer, *lines):
+                if len(line) > self.max_line_size:
+                    self._line_too_long(len(line))
+        if not lines:
+            return []
         return self._process(lines)
 
     def close(self) -> list[ServerSentEvent]:
@@ -138,15 +147,33 @@ class SSEDecoder:
         if self._closed:
             return []
         self._closed = True
-        tail = self._buffer + self._decode(b"", final=True)
+        tail = self._decoder.decode(b"", final=True)
+        if self._check_start:
+            tail = self._start(tail)
+        tail = self._buffer + tail
         self._buffer = ""
-        if tail and not self._bom_done and tail[0] == "\ufeff":
-            tail = tail[1:]
         if tail:
             self._process([tail])
         if self._data:
             self.unterminated = self._dispatch()
         return []
+
+    def _decode(self, chunk: bytes) -> str:
+        decoder = self._decoder
+        text: str = decoder.decode(chunk)
+        self._plain = not decoder.getstate()[0]
+        return text
+
+    def _start(self, text: str) -> str:
+        """Drop a BOM opening the stream, or the LF completing a CRLF split across chunks."""
+        if not text:
+            return text
+        self._check_start = False
+        if self._bom_pending:
+            self._bom_pending = False
+            return text[1:] if text[0] == "\ufeff" else text
+        self._skip_lf = False
+        return text[1:] if text[0] == "\n" else text
 
     def _line_too_long(self, size: int) -> None:
         raise StreamLimitError(
@@ -157,44 +184,62 @@ class SSEDecoder:
     def _process(self, lines: list[str]) -> list[ServerSentEvent]:
         events: list[ServerSentEvent] = []
         data = self._data
-        max_line = self.max_line_size
         for line in lines:
             if not line:
+                if self._extra:
+                    events += self._extra
+                    self._extra = []
                 if data:
-                    events.append(self._dispatch())
-                    data = self._data
+                    events.append(
+                        ServerSentEvent(
+                            data[0] if len(data) == 1 else "\n".join(data),
+                            self._event or "message",
+                            self.last_event_id,
+                            self.retry,
+                        )
+                    )
+                    data = self._data = []
+                    self._data_size = 0
+                    self._event = ""
                 else:
                     self._event = ""
+            elif line[0] == ":":
                 continue
-            if len(line) > max_line:
-                self._line_too_long(len(line))
-            if line[0] == ":":
-                continue
-            if line.startswith("data:"):
+            elif line.startswith("data:"):
                 value = line[6:] if line.startswith(" ", 5) else line[5:]
                 data.append(value)
                 self._data_size += len(value) + 1
                 if self._data_size > self.max_event_size:
-                    raise StreamLimitError(
-                        f"an event's data is larger than {self.max_event_size} characters; "
-                        "raise max_event_size if this server really sends that"
-                    )
-                continue
-            field, colon, value = line.partition(":")
-            if colon and value.startswith(" "):
-                value = value[1:]
-            if field == "event":
-                self._event = value
-            elif field == "id":
-                if "\0" not in value:
-                    self.last_event_id = value
-            elif field == "retry":
-                if value.isascii() and value.isdigit():
-                    self.retry = int(value)
-            elif field == "data":  # "data" without a colon: an empty data line
-                data.append("")
-                self._data_size += 1
+                    self._event_too_large()
+            else:
+                self._field(line)
         return events
+
+    def _field(self, line: str) -> None:
+        field, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            self._event = value
+        elif field == "id":
+            if "\0" not in value:
+                self.last_event_id = value
+        elif field == "retry":
+            if value.isascii() and value.isdigit():
+                self.retry = int(value)
+        elif field == "data":  # "data" without a colon: an empty data line
+            self._data.append("")
+            self._data_size += 1
+            if self._data_size > self.max_event_size:
+                self._event_too_large()
+        elif field in self._extra_fields:
+            self._extra.append(ServerSentEvent(value, field, self.last_event_id, self.retry))
+
+    def _event_too_large(self) -> None:
+        raise StreamLimitError(
+            f"an event's data is larger than {self.max_event_size} characters; "
+            "raise max_event_size if this server really sends that"
+        )
 
     def _dispatch(self) -> ServerSentEvent:
         data = self._data
