@@ -18,10 +18,12 @@ import json, sys
 import switchboard
 registry = switchboard.load_registry()
 names = registry.names()
+plugin_modules = {"switchboard_openai", "switchboard_openai._presets", "switchboard_echo"}
 heavy = sorted(
     m for m in sys.modules
-    if m.split(".")[0] in {"httpx", "httpcore", "cattrs", "switchboard_openai"}
-    or m.endswith("._provider") or m == "switchboard.provider"
+    if m.split(".")[0] in {"httpx", "httpcore", "cattrs", "orjson"}
+    or m in {"switchboard.provider", "switchboard.http"}
+    or (m.split(".")[0] in {"switchboard_openai", "switchboard_echo"} and m not in plugin_modules)
 )
 print(json.dumps({"names": names, "heavy": heavy, "plugins": [p.name for p in registry.plugins]}))
 """

@@ -33,6 +33,7 @@ __all__ = [
     "ProviderLoadError",
     "RateLimitError",
     "RegistryError",
+    "SecurityWarning",
     "ServerError",
     "ServiceConnectionError",
     "ServiceTimeoutError",
@@ -47,6 +48,10 @@ __all__ = [
 
 class SwitchboardError(Exception):
     """Root of every error switchboard raises on purpose."""
+
+
+class SecurityWarning(UserWarning):
+    """Something is about to happen that may expose a secret (a key over plain http ...)."""
 
 
 # --- configuration, registry, input -------------------------------------------------------
@@ -110,25 +115,32 @@ class RegistryError(SwitchboardError):
 
 
 class UnknownProviderError(RegistryError, LookupError):
-    """No provider is registered under this name."""
+    """No provider (or instance, per ``kind``) is registered under this name."""
 
-    def __init__(self, name: str, known: Sequence[str], suggestions: Sequence[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        known: Sequence[str],
+        suggestions: Sequence[str],
+        *,
+        kind: str = "provider",
+    ) -> None:
         self.name = name
         self.known = tuple(known)
         self.suggestions = tuple(suggestions)
         hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
         listing = ", ".join(known) if known else "none (is a provider package installed?)"
-        super().__init__(f"unknown provider {name!r}.{hint} Known providers: {listing}.")
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}.")
 
 
 class DuplicateProviderError(RegistryError):
     """Two plugins registered the same provider name; neither is chosen silently."""
 
-    def __init__(self, name: str, origins: Sequence[str]) -> None:
+    def __init__(self, name: str, origins: Sequence[str], *, kind: str = "provider") -> None:
         self.name = name
         self.origins = tuple(origins)
         super().__init__(
-            f"provider {name!r} is registered by more than one plugin: "
+            f"{kind} {name!r} is registered by more than one plugin: "
             f"{' and '.join(origins)}. Uninstall one, or disable one with "
             f"SWITCHBOARD_DISABLE_PLUGINS=<plugin name>."
         )
@@ -144,8 +156,10 @@ class ProviderLoadError(RegistryError, ImportError):
 class ProviderError(SwitchboardError):
     """A backend failed to do what was asked.
 
-    ``partial`` holds the :class:`~switchboard.Response` folded from everything that arrived
-    before the failure (``None`` when the failure happened before the stream started).
+    ``status`` is the HTTP status when there was one, ``request_id`` the server's id for the
+    request, ``body`` the parsed error body, ``retry_after`` the server's advice in seconds
+    (``Retry-After``) and ``partial`` the :class:`~switchboard.Response` folded from
+    everything that arrived before the failure (``None`` when nothing had).
     """
 
     def __init__(
@@ -155,6 +169,7 @@ class ProviderError(SwitchboardError):
         status: int | None = None,
         request_id: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
         partial: Response | None = None,
     ) -> None:
         super().__init__(message)
@@ -162,6 +177,7 @@ class ProviderError(SwitchboardError):
         self.status = status
         self.request_id = request_id
         self.body = body
+        self.retry_after = retry_after
         self.partial = partial
 
     def __str__(self) -> str:
@@ -196,10 +212,6 @@ class PermissionDeniedError(ProviderError):
 
 class RateLimitError(ProviderError):
     """Too many requests; ``retry_after`` is the server's advice in seconds, if it gave one."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 class BadRequestError(ProviderError):

@@ -25,11 +25,20 @@ implementation named by ``factory`` is imported only when the provider is first 
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import pluggy
 
-__all__ = ["PROJECT", "RegisterProvider", "hookimpl", "hookspec", "register_providers"]
+__all__ = [
+    "PROJECT",
+    "RegisterInstance",
+    "RegisterProvider",
+    "hookimpl",
+    "hookspec",
+    "register_instances",
+    "register_providers",
+]
 
 PROJECT = "switchboard"
 """The pluggy project name, which is also the entry-point group plugins are found in."""
@@ -77,4 +86,41 @@ def register_providers(register: RegisterProvider) -> None:
     :return: nothing; the return value is ignored.
 
     Not ``firstresult`` (every plugin is called) and not ``historic``.
+    """
+
+
+class RegisterInstance(Protocol):
+    """The callback handed to :func:`register_instances`."""
+
+    def __call__(
+        self,
+        name: str,
+        *,
+        provider: str,
+        options: Mapping[str, Any] | None = None,
+        description: str = "",
+    ) -> None:
+        """Register one ready-made provider instance.
+
+        :param name: the instance name hosts select (``"lmstudio"`` in ``"lmstudio:qwen3"``),
+            lowercase ``[a-z][a-z0-9._-]*``.
+        :param provider: the name of the provider it instantiates (any plugin's).
+        :param options: the instance's options, a layer merged over the provider's defaults.
+        :param description: one line shown when instances are listed.
+        :raises ValueError: for an invalid name or non-mapping options.
+        """
+
+
+@hookspec
+def register_instances(register: RegisterInstance) -> None:
+    """Register ready-made provider instances (presets) by calling ``register`` for each.
+
+    A preset instance works with zero configuration: a host can select ``"lmstudio"`` without
+    configuring it. Same rules as :func:`register_providers`: cheap, no I/O, failures are
+    recorded as the plugin's problem.
+
+    :param register: the :class:`RegisterInstance` callback.
+    :return: nothing; the return value is ignored.
+
+    Not ``firstresult`` and not ``historic``.
     """

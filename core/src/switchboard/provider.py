@@ -34,6 +34,7 @@ __all__ = [
     "CredentialCheck",
     "Exchange",
     "ModelInfo",
+    "ModelList",
     "Operation",
     "Provider",
     "Status",
@@ -41,6 +42,7 @@ __all__ = [
 
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 @attrs.frozen
@@ -76,6 +78,17 @@ class ModelInfo:
     aliases: tuple[str, ...] = ()
     capabilities: Capabilities | None = None
     metadata: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+
+
+class ModelList(list[ModelInfo]):
+    """The models a backend offers; ``reason`` says why the list is empty when it knows."""
+
+    def __init__(self, models: Iterable[ModelInfo] = (), reason: str | None = None) -> None:
+        super().__init__(models)
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"ModelList({list(self)!r}, reason={self.reason!r})"
 
 
 @attrs.frozen
@@ -136,15 +149,15 @@ class Exchange(abc.ABC):
         """Release what the asynchronous run holds."""
 
 
-class Operation(abc.ABC, Generic[T]):
+class Operation(abc.ABC, Generic[T_co]):
     """A non-streaming piece of work (list models, status ...) runnable sync or async."""
 
     @abc.abstractmethod
-    def run(self) -> T:
+    def run(self) -> T_co:
         """Do the work synchronously."""
 
     @abc.abstractmethod
-    async def arun(self) -> T:
+    async def arun(self) -> T_co:
         """Do the work asynchronously."""
 
     @staticmethod
@@ -210,13 +223,17 @@ class Provider(abc.ABC, Generic[OptionsT]):
         options: Mapping[str, Any] | Resolved | None = None,
         *,
         name: str | None = None,
+        **kwargs: Any,
     ) -> Provider[OptionsT]:
-        """Build an instance from an options mapping (or resolved layers), validating it."""
+        """Build an instance from an options mapping (or resolved layers), validating it.
+
+        ``kwargs`` go to the constructor (e.g. a test transport for HTTP providers).
+        """
         label = name or cls.__name__
         if not isinstance(options, Resolved):
             options = resolve((f"instance:{label}", options or {}))
         typed = structure(cls.options_class, options, target=f"provider {label!r}")
-        return cls(typed, name=name, resolved=options)
+        return cls(typed, name=name, resolved=options, **kwargs)
 
     # --- what a provider implements -----------------------------------------------------------
 
@@ -256,6 +273,24 @@ class Provider(abc.ABC, Generic[OptionsT]):
                 target=f"provider {self.name!r}",
             )
         return ChatRequest(conversation, tuple(tools), typed, stream)
+
+    def dry_run(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> dict[str, Any]:
+        """What a ``stream(...)`` call would send, as JSON-ready data, secrets masked.
+
+        Nothing is sent. Providers that speak HTTP return the method, URL, headers and body;
+        the default describes the validated request.
+        """
+        from switchboard._converter import converter
+
+        request = self.request(messages, tools=tools, stream=True, **options)
+        return {
+            "provider": self.name,
+            "conversation": converter.unstructure(request.conversation),
+            "tools": converter.unstructure(request.tools),
+            "options": _masked(converter.unstructure(request.options)),
+        }
 
     def explain(self, **options: Any) -> str:
         """The effective options (with ``options`` as a call layer) and the layer behind each."""
@@ -376,3 +411,16 @@ class Provider(abc.ABC, Generic[OptionsT]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _masked(data: Any) -> Any:
+    """JSON-ready data with secrets shown by reference or masked (never revealed)."""
+    from switchboard._secret import Secret
+
+    if isinstance(data, Secret):
+        return data.unstructure()
+    if isinstance(data, Mapping):
+        return {k: _masked(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_masked(v) for v in data]
+    return data

@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     from switchboard.options import Resolved
     from switchboard.provider import Provider
 
-__all__ = ["PluginInfo", "PluginProblem", "ProviderSpec", "Registry", "load_registry"]
+__all__ = [
+    "InstanceSpec",
+    "PluginInfo",
+    "PluginProblem",
+    "ProviderSpec",
+    "Registry",
+    "load_registry",
+]
 
 DISABLE_ENV = "SWITCHBOARD_DISABLE_PLUGINS"
 LOAD_ENV = "SWITCHBOARD_LOAD_PLUGINS"
@@ -60,6 +67,24 @@ class ProviderSpec:
 
 
 @attrs.frozen
+class InstanceSpec:
+    """A ready-made provider instance: a name, the provider it uses, and its options."""
+
+    name: str
+    provider: str
+    options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    description: str = ""
+    plugin: str = ""
+    distribution: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """``plugin 'x' (distribution d)`` — for messages."""
+        where = f" (distribution {self.distribution})" if self.distribution else ""
+        return f"plugin {self.plugin!r}{where}"
+
+
+@attrs.frozen
 class PluginProblem:
     """A plugin that could not be (fully) loaded, and why."""
 
@@ -80,6 +105,7 @@ class PluginInfo:
     distribution: str | None
     version: str | None
     providers: tuple[str, ...]
+    instances: tuple[str, ...] = ()
 
 
 def _check_spec(name: Any, factory: Any, description: Any, options: Any) -> None:
@@ -100,6 +126,20 @@ def _check_spec(name: Any, factory: Any, description: Any, options: Any) -> None
         raise ValueError(f"provider {name!r}: description must be a string")
 
 
+def _check_instance(name: Any, provider: Any, options: Any, description: Any) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"invalid instance name {name!r}: use lowercase letters, digits, '.', '_' and '-', "
+            "starting with a letter"
+        )
+    if not isinstance(provider, str) or not _NAME.match(provider):
+        raise ValueError(f"instance {name!r}: invalid provider name {provider!r}")
+    if options is not None and not isinstance(options, Mapping):
+        raise ValueError(f"instance {name!r}: options must be a mapping")
+    if not isinstance(description, str):
+        raise ValueError(f"instance {name!r}: description must be a string")
+
+
 def _resolve_path(path: str) -> Any:
     module_name, _, attr = path.partition(":")
     target: Any = importlib.import_module(module_name)
@@ -115,6 +155,7 @@ class Registry:
         self._manager = pluggy.PluginManager(hookspecs.PROJECT)
         self._manager.add_hookspecs(hookspecs)
         self._specs: dict[str, list[ProviderSpec]] = {}
+        self._instances: dict[str, list[InstanceSpec]] = {}
         self._plugins: list[PluginInfo] = []
         self.problems: list[PluginProblem] = []
         """Plugins that failed to import or register, duplicate names, invalid specs."""
@@ -147,33 +188,55 @@ class Registry:
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 self._problem(label, distribution, f"implements unknown hook {caller.name!r}{hint}")
-        registered: list[str] = []
+        providers: list[str] = []
+        instances: list[str] = []
 
-        def register(
+        def register_provider(
             name: str, *, factory: str, description: str = "", options: str | None = None
         ) -> None:
             _check_spec(name, factory, description, options)
             spec = ProviderSpec(name, factory, description, options, label, distribution, version)
-            self._add_spec(spec)
-            registered.append(name)
+            self._add(self._specs, "provider", spec)
+            providers.append(name)
 
-        for impl in self._manager.hook.register_providers.get_hookimpls():
-            if impl.plugin is not plugin:
-                continue
-            try:
-                impl.function(register=register)
-            except Exception as exc:  # noqa: BLE001 - isolation, as above
-                self._problem(label, distribution, f"register_providers failed: {_describe(exc)}")
-        self._plugins.append(PluginInfo(label, distribution, version, tuple(registered)))
+        def register_instance(
+            name: str,
+            *,
+            provider: str,
+            options: Mapping[str, Any] | None = None,
+            description: str = "",
+        ) -> None:
+            _check_instance(name, provider, options, description)
+            spec = InstanceSpec(
+                name, provider, dict(options or {}), description, label, distribution
+            )
+            self._add(self._instances, "instance", spec)
+            instances.append(name)
 
-    def _add_spec(self, spec: ProviderSpec) -> None:
-        existing = self._specs.setdefault(spec.name, [])
+        hooks = self._manager.hook
+        for hook, callback in (
+            (hooks.register_providers, register_provider),
+            (hooks.register_instances, register_instance),
+        ):
+            for impl in hook.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                try:
+                    impl.function(register=callback)
+                except Exception as exc:  # noqa: BLE001 - isolation, as above
+                    self._problem(label, distribution, f"{hook.name} failed: {_describe(exc)}")
+        self._plugins.append(
+            PluginInfo(label, distribution, version, tuple(providers), tuple(instances))
+        )
+
+    def _add(self, table: dict[str, list[Any]], kind: str, spec: Any) -> None:
+        existing = table.setdefault(spec.name, [])
         existing.append(spec)
         if len(existing) == 2:
             self._problem(
                 spec.plugin,
                 spec.distribution,
-                f"provider {spec.name!r} is also registered by {existing[0].origin}; "
+                f"{kind} {spec.name!r} is also registered by {existing[0].origin}; "
                 "neither is used until one is removed or disabled",
             )
 
@@ -214,6 +277,29 @@ class Registry:
     def plugins(self) -> list[PluginInfo]:
         """Plugins that loaded, with the providers each registered."""
         return list(self._plugins)
+
+    def instance_names(self) -> list[str]:
+        """Names of ready-made instances (presets), sorted."""
+        return sorted(self._instances)
+
+    def instance(self, name: str) -> InstanceSpec:
+        """The ready-made instance registered under ``name`` (did-you-mean on a miss)."""
+        specs = self._instances.get(name)
+        if not specs:
+            known = self.instance_names()
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            raise UnknownProviderError(name, known, close, kind="instance")
+        if len(specs) > 1:
+            raise DuplicateProviderError(name, [s.origin for s in specs], kind="instance")
+        return specs[0]
+
+    def create_instance(self, name: str, options: Mapping[str, Any] | None = None) -> Provider[Any]:
+        """Create a ready-made instance, with ``options`` merged over its own."""
+        from switchboard.options import resolve
+
+        spec = self.instance(name)
+        layers = resolve((f"preset:{name}", spec.options), (f"instance:{name}", options or {}))
+        return self.create(spec.provider, layers, instance=name)
 
     def get(self, name: str) -> ProviderSpec:
         """The spec registered under ``name``.

@@ -1,0 +1,151 @@
+"""The OpenAI-compatible provider: one provider for every server speaking /v1/chat/completions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from switchboard import Capabilities, CredentialCheck, ModelList, Status, Tool
+from switchboard.http import Clients, HTTPExchange, HTTPOperation, mask_headers
+from switchboard.messages import MessagesLike
+from switchboard.options import Resolved
+from switchboard.provider import ChatRequest, Operation, Provider
+from switchboard_openai._assembler import ChunkAssembler
+from switchboard_openai._errors import error_for_response
+from switchboard_openai._models import credentials_flow, models_flow, status_flow
+from switchboard_openai._options import OpenAIOptions
+from switchboard_openai._parsers import choose_parser
+from switchboard_openai._request import Target, chat_request, target, warn_if_insecure
+from switchboard_openai._toolnames import ToolNames
+
+__all__ = ["OpenAIProvider"]
+
+MAX_RESPONSE = 64 * 1024 * 1024
+
+
+class OpenAIProvider(Provider[OpenAIOptions]):
+    """Talks to any OpenAI-compatible server (see :class:`OpenAIOptions`)."""
+
+    options_class = OpenAIOptions
+    capabilities = Capabilities(
+        streaming=True, tools=True, vision=True, reasoning=True, embeddings=True
+    )
+
+    def __init__(
+        self,
+        options: OpenAIOptions,
+        *,
+        name: str | None = None,
+        resolved: Resolved | None = None,
+        transport: Any = None,
+        async_transport: Any = None,
+    ) -> None:
+        super().__init__(options, name=name, resolved=resolved)
+        self._target = target(options)
+        warn_if_insecure(self._target, options)
+        self._transports = (transport, async_transport)
+        self._clients: dict[tuple[bool, bool | str, bool], Clients] = {}
+
+    @property
+    def base_url(self) -> str:
+        """Where this instance sends requests."""
+        return self._target.base_url
+
+    def _where(self, options: OpenAIOptions) -> Target:
+        return self._target if options is self.options else target(options)
+
+    def _pool(self, where: Target, options: OpenAIOptions) -> Clients:
+        key = (where.https, options.verify, not where.loopback)
+        clients = self._clients.get(key)
+        if clients is None:
+            clients = self._clients[key] = Clients(
+                https=where.https,
+                verify=options.verify,
+                trust_env=not where.loopback,
+                transport=self._transports[0],
+                async_transport=self._transports[1],
+            )
+        return clients
+
+    # --- chat ---------------------------------------------------------------------------------
+
+    def chat_exchange(self, request: ChatRequest[OpenAIOptions]) -> HTTPExchange:
+        options = request.options
+        where = self._where(options)
+        names = ToolNames(request.tools)
+        http_request, _ = chat_request(request, where, names)
+        assembler = ChunkAssembler(
+            think_tags=options.think_tags,
+            think_open=options.think_open,
+            think_close=options.think_close,
+            tool_names=names,
+            label=self.name,
+        )
+        secret = where.key.reveal() if where.key is not None else None
+        url = http_request.url
+
+        def parser(status: int, headers: Mapping[str, str]) -> Any:
+            return choose_parser(headers, assembler, stream=request.stream, max_size=MAX_RESPONSE)
+
+        def error(status: int, headers: Mapping[str, str], body: bytes) -> Any:
+            return error_for_response(
+                status, headers, body, label=self.name, url=url, secret=secret
+            )
+
+        return HTTPExchange(
+            self._pool(where, options),
+            http_request,
+            parser,
+            error,
+            timeouts=options.timeouts,
+            retries=options.retries,
+            label=self.name,
+        )
+
+    def dry_run(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> dict[str, Any]:
+        """The exact request a ``stream(...)`` call would send; credentials masked."""
+        request = self.request(messages, tools=tools, stream=True, **options)
+        http_request, body = chat_request(
+            request, self._where(request.options), ToolNames(request.tools)
+        )
+        return {
+            "method": http_request.method,
+            "url": http_request.url,
+            "headers": mask_headers(http_request.headers),
+            "body": body,
+        }
+
+    # --- models, status, credentials --------------------------------------------------------
+
+    def _operation(self, flow: Any) -> HTTPOperation[Any]:
+        where = self._target
+        return HTTPOperation(
+            self._pool(where, self.options),
+            lambda: flow(where, self.name),
+            timeouts=self.options.timeouts,
+            label=self.name,
+        )
+
+    def models_operation(self) -> Operation[ModelList]:
+        return self._operation(models_flow)
+
+    def status_operation(self) -> Operation[Status]:
+        return self._operation(status_flow)
+
+    def credentials_operation(self) -> Operation[CredentialCheck]:
+        return self._operation(credentials_flow)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for clients in self._clients.values():
+            clients.close()
+
+    async def aclose(self) -> None:
+        for clients in self._clients.values():
+            await clients.aclose()
+
+    def __repr__(self) -> str:
+        return f"<OpenAIProvider {self.name!r} {self._target.base_url}>"

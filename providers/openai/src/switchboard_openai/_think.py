@@ -1,0 +1,84 @@
+"""Reasoning inlined in the answer as ``<think>...</think>``, split out while streaming.
+
+Modes: ``auto`` treats a think block at the very start of the answer (after optional
+whitespace) as reasoning; ``open`` means the answer starts inside a block that the chat
+template opened, so only the closing tag appears. Tags may be split across any number of
+deltas. Whitespace right after the closing tag is dropped; the reasoning is kept exactly.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ThinkSplitter"]
+
+_START, _THOUGHT, _AFTER, _TEXT = range(4)
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest end of ``text`` that is a proper beginning of ``tag``."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if tag.startswith(text[-size:]):
+            return size
+    return 0
+
+
+class ThinkSplitter:
+    """Turns content deltas into ``(is_thought, text)`` segments."""
+
+    __slots__ = ("_close", "_held", "_open", "state")
+
+    def __init__(self, mode: str, open_tag: str = "<think>", close_tag: str = "</think>") -> None:
+        self._open = open_tag
+        self._close = close_tag
+        self._held = ""
+        self.state = _THOUGHT if mode == "open" else _START
+
+    @property
+    def passthrough(self) -> bool:
+        """Whether all further content is plain text (the fast path)."""
+        return self.state == _TEXT
+
+    def feed(self, text: str) -> list[tuple[bool, str]]:
+        """Split one content delta."""
+        out: list[tuple[bool, str]] = []
+        text = self._held + text
+        self._held = ""
+        while text:
+            if self.state == _TEXT:
+                out.append((False, text))
+                break
+            if self.state == _START:
+                body = text.lstrip()
+                if body.startswith(self._open):
+                    self.state = _THOUGHT
+                    text = body[len(self._open) :]
+                elif not body or self._open.startswith(body):
+                    self._held = text  # whitespace, or a tag still arriving
+                    break
+                else:
+                    self.state = _TEXT
+            elif self.state == _THOUGHT:
+                end = text.find(self._close)
+                if end < 0:
+                    keep = _partial_suffix(text, self._close)
+                    if keep:
+                        self._held = text[-keep:]
+                        text = text[:-keep]
+                    if text:
+                        out.append((True, text))
+                    break
+                if end:
+                    out.append((True, text[:end]))
+                self.state = _AFTER
+                text = text[end + len(self._close) :]
+            else:  # _AFTER: drop the whitespace between the block and the answer
+                text = text.lstrip()
+                if text:
+                    self.state = _TEXT
+        return out
+
+    def flush(self) -> list[tuple[bool, str]]:
+        """The end of the answer: whatever was held back, as what it turned out to be."""
+        held, self._held = self._held, ""
+        if not held or self.state == _AFTER:
+            return []
+        return [(self.state == _THOUGHT, held)]

@@ -1,0 +1,541 @@
+"""The provider end to end over a replay transport: requests, parsing, errors, sync and async."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import switchboard
+from switchboard import (
+    AuthenticationError,
+    BadRequestError,
+    ConfigError,
+    ContextLengthError,
+    MalformedStreamError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    Response,
+    SecurityWarning,
+    ServerError,
+    StreamLimitError,
+    TextDelta,
+    Tool,
+    ToolCall,
+    TruncatedStreamError,
+)
+from switchboard.testing.transcripts import Transcript
+from tests.providers.openai.conftest import replay_provider, sse_transcript
+
+
+def chunk(**delta: Any) -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+
+
+def stop(reason: str = "stop") -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+
+
+HELLO = sse_transcript(chunk(content="Hel"), chunk(content="lo"), stop(), "[DONE]")
+
+
+def sent(transport: Any, index: int = -1) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(transport.requests[index].content)
+    return body
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+def test_the_request_body_and_headers() -> None:
+    provider, transport = replay_provider(HELLO, model="qwen", api_key="sk-test", temperature=0.5)
+    assert provider.complete("hi", max_tokens=8).text == "Hello"
+    request = transport.requests[0]
+    assert request.method == "POST"
+    assert str(request.url) == "http://127.0.0.1:9/v1/chat/completions"
+    assert request.headers["authorization"] == "Bearer sk-test"
+    assert request.headers["accept"] == "application/json"
+    assert sent(transport) == {
+        "model": "qwen",
+        "messages": [{"role": "user", "content": "hi"}],
+        "stream": False,
+        "temperature": 0.5,
+        "max_tokens": 8,
+    }
+
+
+def test_streaming_asks_for_usage_and_extras_merge_over_typed_fields() -> None:
+    provider, transport = replay_provider(
+        HELLO,
+        extra_body={
+            "cache_prompt": True,
+            "samplers": ["top_k", "min_p"],
+            "stream_options": {"continuous_usage_stats": True},
+        },
+    )
+    list(
+        provider.stream(
+            "hi", extra_body={"id_slot": 1, "samplers": ["min_p"], "cache_prompt": None}
+        )
+    )
+    body = sent(transport)
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True, "continuous_usage_stats": True}
+    assert body["samplers"] == ["min_p"]
+    assert body["id_slot"] == 1
+    assert "cache_prompt" not in body
+    assert "model" not in body  # llama.cpp and text-generation-webui need none
+
+
+def test_include_usage_can_be_turned_off_and_layers_unset_typed_fields() -> None:
+    provider, transport = replay_provider(HELLO, include_usage=False, temperature=0.3, top_p=0.9)
+    list(provider.stream("hi", temperature=None, extra_body={"top_p": 0.5}))
+    body = sent(transport)
+    assert "stream_options" not in body
+    assert "temperature" not in body  # null in a later layer unsets it
+    assert body["top_p"] == 0.5  # extra_body is merged last, over the typed fields
+
+
+def test_messages_tools_and_images_go_out_in_openai_shape() -> None:
+    provider, transport = replay_provider(HELLO, send_reasoning=True)
+    image = switchboard.ImagePart.from_bytes(b"\x89PNG", "image/png")
+    call = ToolCall("c1", "search", '{"q": "x"}', source="web")
+    messages = [
+        switchboard.SystemMessage("sys"),
+        switchboard.UserMessage((switchboard.TextPart("look"), image)),
+        switchboard.AssistantMessage("", (call,), thoughts="hm"),
+        switchboard.ToolMessage("c1", "result"),
+    ]
+    tools = [Tool("search", "Searches.", {"type": "object"}, source="web")]
+    list(
+        provider.stream(
+            messages,
+            tools=tools,
+            tool_choice={"type": "function", "function": {"name": "search", "source": "web"}},
+        )
+    )
+    body = sent(transport)
+    assert body["messages"] == [
+        {"role": "system", "content": "sys"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "look"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}},
+            ],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "web__search", "arguments": '{"q": "x"}'},
+                }
+            ],
+            "reasoning_content": "hm",
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "result"},
+    ]
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "web__search",
+                "description": "Searches.",
+                "parameters": {"type": "object"},
+            },
+        }
+    ]
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "web__search"}}
+
+
+def test_query_and_extra_headers() -> None:
+    provider, transport = replay_provider(
+        HELLO, query={"api-version": "1"}, headers={"X-Trace": "t"}
+    )
+    list(provider.stream("hi"))
+    assert str(transport.requests[0].url).endswith("/chat/completions?api-version=1")
+    assert transport.requests[0].headers["x-trace"] == "t"
+
+
+def test_tabbyapi_style_key_headers() -> None:
+    provider, transport = replay_provider(HELLO, api_key="k", api_key_header="both")
+    list(provider.stream("hi"))
+    headers = transport.requests[0].headers
+    assert (headers["authorization"], headers["x-api-key"]) == ("Bearer k", "k")
+
+
+def test_dry_run_shows_the_exact_request_with_secrets_masked() -> None:
+    provider, transport = replay_provider(
+        HELLO, api_key="sk-secret", headers={"X-Api-Token": "t0ken"}
+    )
+    dry = provider.dry_run("hi", temperature=0)
+    assert dry["method"] == "POST"
+    assert dry["url"] == "http://127.0.0.1:9/v1/chat/completions"
+    assert dry["headers"]["Authorization"] == "Bearer ********"
+    assert dry["headers"]["X-Api-Token"] == "********"
+    assert dry["body"]["temperature"] == 0
+    assert "sk-secret" not in json.dumps(dry)
+    assert "t0ken" not in json.dumps(dry)
+    assert transport.requests == []  # nothing was sent
+
+
+def test_api_key_from_an_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider, transport = replay_provider(HELLO, api_key={"env": "SB_TEST_KEY"})
+    monkeypatch.delenv("SB_TEST_KEY", raising=False)
+    with pytest.raises(ConfigError, match="environment variable SB_TEST_KEY is not set"):
+        list(provider.stream("hi"))
+    monkeypatch.setenv("SB_TEST_KEY", "from-env")
+    list(provider.stream("hi"))
+    assert transport.requests[0].headers["authorization"] == "Bearer from-env"
+    assert "from-env" not in repr(provider.options)
+
+
+def test_the_openai_preset_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    provider, _ = replay_provider(HELLO, base_url=None, preset="openai")
+    assert provider.base_url == "https://api.openai.com/v1"
+    with pytest.raises(ConfigError, match="environment variable OPENAI_API_KEY is not set"):
+        list(provider.stream("hi"))
+
+
+@pytest.mark.parametrize(
+    ("options", "url"),
+    [
+        ({}, "http://127.0.0.1:8080/v1"),
+        ({"preset": "lmstudio"}, "http://127.0.0.1:1234/v1"),
+        ({"preset": "ollama"}, "http://127.0.0.1:11434/v1"),
+        ({"preset": "vllm", "port": 9000}, "http://127.0.0.1:9000/v1"),
+        ({"preset": "sglang", "host": "gpu-box"}, "http://gpu-box:30000/v1"),
+        ({"host": "::1", "port": 5000}, "http://[::1]:5000/v1"),
+        ({"base_url": "http://10.0.0.2:8000/v1/"}, "http://10.0.0.2:8000/v1"),
+    ],
+)
+def test_where_requests_go(options: dict[str, Any], url: str) -> None:
+    provider = switchboard.load_registry().create("openai-compatible", options)
+    assert provider.base_url == url  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"preset": "lmstudoi"}, "unknown preset 'lmstudoi'. Did you mean 'lmstudio'?"),
+        ({"base_url": "localhost:8080"}, r"base_url must be an http\(s\) URL"),
+    ],
+)
+def test_bad_places(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        switchboard.load_registry().create("openai-compatible", options)
+
+
+def test_a_key_over_plain_http_to_another_machine_warns() -> None:
+    registry = switchboard.load_registry()
+    with pytest.warns(SecurityWarning, match="plain http to http://10.0.0.2:8000/v1"):
+        registry.create(
+            "openai-compatible", {"base_url": "http://10.0.0.2:8000/v1", "api_key": "k"}
+        )
+    registry.create("openai-compatible", {"base_url": "http://127.0.0.1:8000/v1", "api_key": "k"})
+    registry.create(
+        "openai-compatible",
+        {"base_url": "http://10.0.0.2:8000/v1", "api_key": "k", "warn_insecure_key": False},
+    )
+
+
+def test_every_preset_is_a_ready_instance() -> None:
+    registry = switchboard.load_registry()
+    assert {
+        "lmstudio",
+        "llamacpp",
+        "ollama",
+        "vllm",
+        "sglang",
+        "textgen-webui",
+        "tabbyapi",
+        "koboldcpp",
+        "localai",
+        "openai",
+    } <= set(registry.instance_names())
+    provider = registry.create_instance("ollama", {"model": "qwen3:8b"})
+    assert provider.base_url == "http://127.0.0.1:11434/v1"  # type: ignore[attr-defined]
+    assert provider.options.model == "qwen3:8b"
+    assert "preset:ollama" in provider.explain()
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+def test_non_streaming_answer_uses_the_same_mapping() -> None:
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "<think>plan</think>Answer",
+                    "tool_calls": [
+                        {
+                            "id": "a",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        },
+                        {
+                            "id": "b",
+                            "type": "function",
+                            "function": {"name": "g", "arguments": "{}"},
+                        },
+                    ],
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        "timings": {"predicted_n": 2},
+    }
+    provider, _ = replay_provider(
+        Transcript(200, (("content-type", "application/json"),), json.dumps(body).encode())
+    )
+    response = provider.complete("hi")
+    assert (response.thoughts, response.text) == ("plan", "Answer")
+    assert [c.id for c in response.tool_calls] == ["a", "b"]
+    assert response.usage == switchboard.Usage(1, 2, 3)
+    assert response.completion is not None
+    assert response.completion.metrics == {"predicted_n": 2}
+
+
+def test_a_json_answer_to_a_streaming_request_is_read_whole() -> None:
+    body = {"choices": [{"index": 0, "message": {"content": "whole"}, "finish_reason": "stop"}]}
+    provider, _ = replay_provider(
+        Transcript(200, (("content-type", "application/json"),), json.dumps(body).encode())
+    )
+    assert [f for f in provider.stream("hi") if isinstance(f, TextDelta)] == [TextDelta("whole")]
+
+
+@pytest.mark.parametrize(
+    ("transcript", "kind", "message"),
+    [
+        (
+            Transcript(
+                200, (("content-type", "text/html"),), b"<html><body>Bad gateway</body></html>"
+            ),
+            MalformedStreamError,
+            "expected a chat response but the server sent text/html",
+        ),
+        (
+            sse_transcript(chunk(content="a"), "{not json"),
+            MalformedStreamError,
+            "an event is not valid JSON: '{not json'",
+        ),
+        (
+            sse_transcript(chunk(content="a")),
+            TruncatedStreamError,
+            "the stream ended before the answer finished",
+        ),
+        (
+            Transcript(200, (("content-type", "application/json"),), b""),
+            TruncatedStreamError,
+            "the response body is empty",
+        ),
+        (
+            Transcript(200, (("content-type", "application/json"),), b'{"status": "ok"}'),
+            MalformedStreamError,
+            "JSON but not a chat completion",
+        ),
+        (
+            sse_transcript(
+                chunk(content="a"),
+                json.dumps({"error": {"message": "boom", "code": 500}}),
+                "[DONE]",
+            ),
+            ServerError,
+            "replay: boom",
+        ),
+        (
+            sse_transcript(
+                chunk(content="a"), b'error: {"code": 500, "message": "slot crashed"}\n\n', "[DONE]"
+            ),
+            ServerError,
+            "replay: slot crashed",
+        ),
+    ],
+)
+def test_bad_bodies_are_typed_errors_with_the_partial_answer(
+    transcript: Transcript, kind: type, message: str
+) -> None:
+    provider, _ = replay_provider(transcript)
+    with pytest.raises(kind) as info:
+        list(provider.stream("hi"))
+    assert message in str(info.value)
+    partial = info.value.partial  # type: ignore[attr-defined]
+    if partial is not None:
+        assert partial.text in ("", "a")
+
+
+def test_an_event_larger_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("switchboard_openai._provider.MAX_RESPONSE", 64)
+    provider, _ = replay_provider(sse_transcript(chunk(content="x" * 100), stop(), "[DONE]"))
+    with pytest.raises(StreamLimitError):
+        list(provider.stream("hi"))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "message"),
+    [
+        (
+            400,
+            {"error": {"message": "bad temperature", "type": "invalid_request_error"}},
+            BadRequestError,
+            "bad temperature",
+        ),
+        (
+            401,
+            {"error": {"message": "Invalid API Key", "type": "authentication_error", "code": 401}},
+            AuthenticationError,
+            "Invalid API Key (check the api_key option)",
+        ),
+        (401, {"error": "Unauthorized"}, AuthenticationError, "Unauthorized"),
+        (403, {"detail": "forbidden"}, PermissionDeniedError, "forbidden"),
+        (
+            404,
+            {"error": {"message": "The model `x` does not exist.", "code": 404}},
+            NotFoundError,
+            "(list the server's models with list_models())",
+        ),
+        (
+            422,
+            {"detail": [{"loc": ["body", "messages", 0, "content"], "msg": "field required"}]},
+            BadRequestError,
+            "messages.0.content: field required",
+        ),
+        (429, {"error": {"message": "slow down"}}, RateLimitError, "slow down"),
+        (500, "plain text failure", ServerError, "plain text failure"),
+        (502, "<html><h1>502 Bad Gateway</h1></html>", ServerError, "502 Bad Gateway"),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "the request exceeds the available context size, try increasing it",
+                    "type": "exceed_context_size_error",
+                    "n_prompt_tokens": 5000,
+                    "n_ctx": 4096,
+                }
+            },
+            ContextLengthError,
+            "exceeds the available context size",
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "message": "This model's maximum context length is 8192 tokens. "
+                    "However, your messages resulted in 9000 tokens.",
+                    "code": "context_length_exceeded",
+                }
+            },
+            ContextLengthError,
+            "maximum context length",
+        ),
+    ],
+)
+def test_http_errors_map_to_the_taxonomy(status: int, body: Any, kind: type, message: str) -> None:
+    raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    transcript = Transcript(
+        status, (("content-type", "application/json"), ("x-request-id", "req-9")), raw
+    )
+    provider, _ = replay_provider(transcript, api_key="sk-x")
+    with pytest.raises(kind) as info:
+        provider.complete("hi")
+    error = info.value
+    assert message in str(error)
+    assert error.status == status  # type: ignore[attr-defined]
+    assert error.request_id == "req-9"  # type: ignore[attr-defined]
+    assert f"HTTP {status}" in str(error)
+    if kind is ContextLengthError:
+        assert error.context_length in (4096, 8192)  # type: ignore[attr-defined]
+        assert error.prompt_tokens in (5000, 9000)  # type: ignore[attr-defined]
+
+
+def test_the_key_is_scrubbed_from_server_messages() -> None:
+    body = json.dumps({"error": {"message": "Incorrect API key provided: sk-abc123"}}).encode()
+    provider, _ = replay_provider(
+        Transcript(401, (("content-type", "application/json"),), body), api_key="sk-abc123"
+    )
+    with pytest.raises(AuthenticationError) as info:
+        provider.complete("hi")
+    assert "sk-abc123" not in str(info.value)
+    assert "********" in str(info.value)
+
+
+# --- sync and async, chunking ---------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_async_streams_the_same_fragments() -> None:
+    provider, _ = replay_provider(HELLO)
+    assert [f async for f in provider.astream("hi")] == list(provider.stream("hi"))
+    assert (await provider.acomplete("hi")).text == "Hello"
+    await provider.aclose()
+
+
+@pytest.mark.anyio
+async def test_closing_an_async_stream_closes_the_response() -> None:
+    provider, transport = replay_provider(HELLO)
+    async with provider.astream("hi") as stream:
+        await stream.__anext__()
+    assert transport.bodies[-1].closed
+
+
+def test_closing_a_stream_closes_the_response() -> None:
+    provider, transport = replay_provider(HELLO, chunks=[HELLO.body[:20], HELLO.body[20:]])
+    for _ in provider.stream("hi"):
+        break
+    assert transport.bodies[-1].closed
+
+
+tool_delta = st.builds(
+    lambda i, first, args: {
+        "index": i,
+        **({"id": f"call_{i}", "type": "function"} if first else {}),
+        "function": {**({"name": f"f{i}"} if first else {}), "arguments": args},
+    },
+    st.integers(0, 2),
+    st.booleans(),
+    st.text(alphabet='{}"a: 1é', max_size=6),
+)
+deltas = st.one_of(
+    st.builds(lambda t: {"content": t}, st.text(max_size=6)),
+    st.builds(lambda t: {"reasoning_content": t}, st.text(max_size=6)),
+    st.builds(lambda d: {"tool_calls": [d]}, tool_delta),
+)
+
+
+@given(
+    st.lists(deltas, max_size=12),
+    st.lists(st.integers(0, 3000), max_size=10),
+    st.sampled_from(["\n\n", "\r\n\r\n", "\r\r"]),
+    st.booleans(),
+)
+def test_assembly_does_not_depend_on_how_the_sse_bytes_were_chunked(
+    items: list[dict[str, Any]], cuts: list[int], separator: str, space: bool
+) -> None:
+    prefix = "data: " if space else "data:"
+    events = [json.dumps({"choices": [{"index": 0, "delta": d}]}) for d in items]
+    events += [stop("tool_calls"), "[DONE]"]
+    body = "".join(f": keep-alive{separator}{prefix}{e}{separator}" for e in events).encode()
+    transcript = Transcript(200, (("content-type", "text/event-stream"),), body)
+    whole_provider, _ = replay_provider(transcript, think_tags="off")
+    whole = list(whole_provider.stream("hi"))
+    split_provider, _ = replay_provider(transcript, chunks=transcript.split(cuts), think_tags="off")
+    assert list(split_provider.stream("hi")) == whole
+    response = Response.fold(whole)
+    assert response.text == "".join(d.get("content", "") for d in items)
+    assert response.thoughts == "".join(d.get("reasoning_content", "") for d in items)
