@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from pathlib import Path
 
@@ -45,6 +46,15 @@ PAGES = sorted(DOCS.rglob("*.md"))
 def test_examples_run_and_print_what_the_page_says(page: Path) -> None:
     found = blocks(page)
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    saved_environment = dict(os.environ)
+    try:
+        _run_blocks(page, found, namespace)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+
+
+def _run_blocks(page: Path, found: list[Block], namespace: dict[str, object]) -> None:
     for i, block in enumerate(found):
         if block.lang != "python" or block.title:
             continue
