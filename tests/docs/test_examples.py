@@ -83,4 +83,6 @@ def test_files_shown_in_the_docs_match_the_repository(page: Path) -> None:
 def test_every_page_has_examples() -> None:
     assert PAGES
     for page in PAGES:
+        if page.read_text(encoding="utf-8").startswith("<!-- generated"):
+            continue  # tables generated from test results
         assert any(b.lang == "python" for b in blocks(page)), f"{page.name} has no example"

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidToolArguments",
     "MalformedStreamError",
     "NotFoundError",
+    "NotSupportedError",
     "OptionIssue",
     "OptionsError",
     "PermissionDeniedError",
@@ -90,6 +91,10 @@ class OptionsError(ValidationError, ConfigError):
     def __init__(self, target: str, issues: Sequence[OptionIssue]) -> None:
         super().__init__(f"options for {target}", issues)
         self.target = target
+
+
+class NotSupportedError(SwitchboardError):
+    """The provider cannot do this at all (embeddings from a chat-only backend, say)."""
 
 
 class ConversationError(SwitchboardError, ValueError):

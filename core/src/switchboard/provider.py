@@ -22,9 +22,10 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import attrs
 
+from switchboard._errors import NotSupportedError
 from switchboard._response import Response
 from switchboard._stream import AsyncFragmentStream, FragmentStream
-from switchboard.fragments import Fragment
+from switchboard.fragments import Fragment, Usage
 from switchboard.messages import Conversation, MessagesLike, Tool
 from switchboard.options import Resolved, resolve, structure
 
@@ -32,6 +33,7 @@ __all__ = [
     "Capabilities",
     "ChatRequest",
     "CredentialCheck",
+    "Embeddings",
     "Exchange",
     "ModelInfo",
     "ModelList",
@@ -114,6 +116,15 @@ class CredentialCheck:
     ok: bool
     kind: Literal["none", "api_key"]
     message: str
+
+
+@attrs.frozen
+class Embeddings:
+    """Vectors for texts, in the order the texts were given."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    model: str | None = None
+    usage: Usage | None = None
 
 
 @attrs.frozen
@@ -253,6 +264,12 @@ class Provider(abc.ABC, Generic[OptionsT]):
         """Describe how to validate credentials. The default: this provider needs none."""
         return Operation.of(CredentialCheck(ok=True, kind="none", message="no credentials needed"))
 
+    def embeddings_operation(
+        self, texts: tuple[str, ...], options: OptionsT
+    ) -> Operation[Embeddings]:
+        """Describe how to embed texts. The default: this provider offers no embeddings."""
+        raise NotSupportedError(f"provider {self.name!r} does not offer embeddings")
+
     # --- what hosts call -----------------------------------------------------------------------
 
     def request(
@@ -265,14 +282,18 @@ class Provider(abc.ABC, Generic[OptionsT]):
     ) -> ChatRequest[OptionsT]:
         """Validate a call's conversation and options (nothing is sent)."""
         conversation = Conversation.of(messages)
-        typed = self.options
-        if options:
-            typed = structure(
-                self.options_class,
-                self.resolved.with_layer("call", options),
-                target=f"provider {self.name!r}",
-            )
-        return ChatRequest(conversation, tuple(tools), typed, stream)
+        return ChatRequest(conversation, tuple(tools), self.options_for(**options), stream)
+
+    def options_for(self, **options: Any) -> OptionsT:
+        """The typed options of a call: ``options`` merged over the instance's, validated."""
+        if not options:
+            return self.options
+        typed: OptionsT = structure(
+            self.options_class,
+            self.resolved.with_layer("call", options),
+            target=f"provider {self.name!r}",
+        )
+        return typed
 
     def dry_run(
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
@@ -369,6 +390,22 @@ class Provider(abc.ABC, Generic[OptionsT]):
     async def astatus(self) -> Status:
         """The backend's status, asynchronously."""
         return await self.status_operation().arun()
+
+    def _embedding_call(
+        self, texts: Iterable[str], options: Mapping[str, Any]
+    ) -> Operation[Embeddings]:
+        items = (texts,) if isinstance(texts, str) else tuple(texts)
+        if not all(isinstance(t, str) for t in items):
+            raise TypeError("embed() takes a string or an iterable of strings")
+        return self.embeddings_operation(items, self.options_for(**options))
+
+    def embed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
+        """Embedding vectors for ``texts`` (a string counts as one text)."""
+        return self._embedding_call(texts, options).run()
+
+    async def aembed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
+        """Embedding vectors for ``texts``, asynchronously."""
+        return await self._embedding_call(texts, options).arun()
 
     def validate(self) -> CredentialCheck:
         """Check the configured credentials."""

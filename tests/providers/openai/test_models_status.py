@@ -314,3 +314,155 @@ def test_models_response_too_large() -> None:
     operation.max_body = 50  # type: ignore[attr-defined]
     with pytest.raises(switchboard.ServerError, match="larger than 50 bytes"):
         operation.run()
+
+
+# --- every server family's /v1/models shape, and what status() makes of it --------------------
+
+FAMILIES: list[tuple[str, str | None, dict[str, Any], str, int | None, str]] = [
+    # server, preset, one /v1/models entry, expected id, context length, server kind
+    (
+        "openai",
+        "openai",
+        {"id": "gpt-4.1-mini", "object": "model", "created": 1744316542, "owned_by": "system"},
+        "gpt-4.1-mini",
+        None,
+        "openai",
+    ),
+    ("llama.cpp", "llamacpp", LLAMACPP_MODELS["data"][0], "gemma.gguf", 4096, "llama.cpp"),
+    (
+        "vllm",
+        "vllm",
+        {
+            "id": "Qwen/Qwen3-8B",
+            "object": "model",
+            "created": 1,
+            "owned_by": "vllm",
+            "root": "Qwen/Qwen3-8B",
+            "parent": None,
+            "max_model_len": 40960,
+        },
+        "Qwen/Qwen3-8B",
+        40960,
+        "vllm",
+    ),
+    (
+        "sglang",
+        "sglang",
+        {
+            "id": "qwen/qwen2.5-7b-instruct",
+            "object": "model",
+            "created": 1,
+            "owned_by": "sglang",
+            "root": "qwen/qwen2.5-7b-instruct",
+            "max_model_len": 32768,
+        },
+        "qwen/qwen2.5-7b-instruct",
+        32768,
+        "sglang",
+    ),
+    (
+        "ollama",
+        "ollama",
+        {"id": "qwen3:8b", "object": "model", "created": 1750000000, "owned_by": "library"},
+        "qwen3:8b",
+        None,
+        "ollama",
+    ),
+    (
+        "lmstudio",
+        "lmstudio",
+        {"id": "qwen2.5-7b-instruct", "object": "model", "owned_by": "organization_owner"},
+        "qwen2.5-7b-instruct",
+        None,
+        "lmstudio",
+    ),
+    (
+        "text-generation-webui",
+        "textgen-webui",
+        {
+            "id": "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+            "object": "model",
+            "created": 0,
+            "owned_by": "user",
+        },
+        "Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+        None,
+        "textgen-webui",
+    ),
+    (
+        "tabbyapi",
+        "tabbyapi",
+        {
+            "id": "Qwen2.5-14B-exl3",
+            "object": "model",
+            "created": 1754393400,
+            "owned_by": "tabbyAPI",
+        },
+        "Qwen2.5-14B-exl3",
+        None,
+        "tabbyapi",
+    ),
+    (
+        "koboldcpp",
+        "koboldcpp",
+        {
+            "id": "koboldcpp/Llama-3.1-8B-Instruct",
+            "object": "model",
+            "created": 1,
+            "owned_by": "koboldcpp",
+        },
+        "koboldcpp/Llama-3.1-8B-Instruct",
+        None,
+        "koboldcpp",
+    ),
+    ("localai", "localai", {"id": "phi-2", "object": "model"}, "phi-2", None, "localai"),
+]
+
+
+def _family_routes(entry: dict[str, Any]) -> Route:
+    return {
+        "/v1/models": (200, {"object": "list", "data": [entry]}),
+        "/props": (200, LLAMACPP_PROPS),
+        "/health": (200, {"status": "ok"}),
+        "/api/version": (200, {"version": "0.12.3"}),
+        "/api/ps": (200, {"models": [{"name": entry["id"]}]}),
+        "/api/v0/models": (200, {"data": [{**entry, "state": "loaded"}]}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("preset", "entry", "model_id", "context"),
+    [
+        pytest.param(p, e, i, c, id=s, marks=pytest.mark.covers(s, "model listing", "recorded"))
+        for s, p, e, i, c, _ in FAMILIES
+    ],
+)
+def test_model_listing_of_every_family(
+    preset: str, entry: dict[str, Any], model_id: str, context: int | None
+) -> None:
+    provider = make(_family_routes(entry), preset=preset, base_url=None, api_key="k")
+    (model,) = provider.list_models()
+    assert (model.id, model.context_length) == (model_id, context)
+
+
+@pytest.mark.parametrize(
+    ("preset", "entry", "model_id", "kind"),
+    [
+        pytest.param(p, e, i, k, id=s, marks=pytest.mark.covers(s, "status", "recorded"))
+        for s, p, e, i, _, k in FAMILIES
+    ],
+)
+def test_status_of_every_family(
+    preset: str, entry: dict[str, Any], model_id: str, kind: str
+) -> None:
+    seen: list[httpx.Request] = []
+    provider = make(_family_routes(entry), seen, preset=preset, base_url=None, api_key="k")
+    status = provider.status()
+    assert (status.connected, status.server_kind, status.models, status.error) == (
+        True,
+        kind,
+        (model_id,),
+        None,
+    )
+    assert model_id in status.loaded_models
+    assert all(request.method == "GET" for request in seen)

@@ -539,3 +539,68 @@ def test_assembly_does_not_depend_on_how_the_sse_bytes_were_chunked(
     response = Response.fold(whole)
     assert response.text == "".join(d.get("content", "") for d in items)
     assert response.thoughts == "".join(d.get("reasoning_content", "") for d in items)
+
+
+# --- every family's native extras reach the server untouched -----------------------------------
+
+NATIVE_EXTRAS: dict[str, dict[str, Any]] = {
+    "llama.cpp": {
+        "cache_prompt": True,
+        "id_slot": 1,
+        "n_probs": 3,
+        "samplers": ["top_k", "min_p"],
+        "json_schema": {"type": "object"},
+        "chat_template_kwargs": {"enable_thinking": False},
+    },
+    "vllm": {
+        "top_k": 20,
+        "min_p": 0.05,
+        "repetition_penalty": 1.1,
+        "structured_outputs": {"regex": "[0-9]+"},
+        "chat_template_kwargs": {"enable_thinking": True},
+    },
+    "sglang": {
+        "regex": "(a|b)",
+        "ebnf": "root ::= 'x'",
+        "separate_reasoning": True,
+        "stream_reasoning": False,
+    },
+    "ollama": {"reasoning_effort": "high"},
+    "lmstudio": {"top_k": 40, "repeat_penalty": 1.1, "ttl": 600, "draft_model": "qwen2.5-0.5b"},
+    "text-generation-webui": {
+        "min_p": 0.05,
+        "dry_multiplier": 0.8,
+        "grammar_string": "root ::= 'x'",
+        "mode": "instruct",
+    },
+    "tabbyapi": {
+        "top_a": 0.2,
+        "tfs": 0.95,
+        "banned_strings": ["As an AI"],
+        "json_schema": {"type": "object"},
+        "template_vars": {"x": 1},
+    },
+    "koboldcpp": {"rep_pen": 1.1, "sampler_order": [6, 0, 1]},
+    "localai": {"grammar": "root ::= 'x'", "top_k": 40},
+    "openai": {
+        "store": False,
+        "metadata": {"run": "42"},
+        "prediction": {"type": "content", "content": "x"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        pytest.param(s, marks=pytest.mark.covers(s, "extras pass-through", "recorded"))
+        for s in NATIVE_EXTRAS
+    ],
+)
+def test_native_extras_reach_the_body_untouched(server: str) -> None:
+    extras = NATIVE_EXTRAS[server]
+    provider, transport = replay_provider(HELLO, extra_body=extras)
+    list(provider.stream("hi"))
+    body = sent(transport)
+    for key, value in extras.items():
+        assert body[key] == value

@@ -36,6 +36,8 @@ def run(mode: str, *deltas: str) -> tuple[str, str]:
         ("open", ["pl", "an</", "thi", "nk>  Answer"], ("plan", "Answer")),
         ("open", ["a < b, c </thin"], ("a < b, c </thin", "")),
         ("open", ["</think>Answer"], ("", "Answer")),
+        ("auto", ["<think>\n", "plan</think>\n\nx"], ("plan", "x")),  # llama.cpp, format none
+        ("open", ["\n  pl", "an</think>x"], ("plan", "x")),
     ],
 )
 def test_splits(mode: str, deltas: list[str], expected: tuple[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,38 @@ from tests.providers.openai.conftest import replay_provider
 
 HERE = Path(__file__).parent / "transcripts"
 CASES = sorted(p.stem for p in HERE.glob("*.json"))
+_REASONING_FIELD = re.compile(rb'"(?:reasoning_content|reasoning|thinking)"\s*:\s*"[^"]')
 
 
 def load(stem: str) -> tuple[dict[str, Any], Transcript]:
     meta = json.loads((HERE / f"{stem}.json").read_text(encoding="utf-8"))
     return meta, Transcript.load(HERE / f"{stem}.http")
+
+
+def features(meta: dict[str, Any], transcript: Transcript) -> list[str]:
+    """The compatibility-matrix features a transcript is evidence for."""
+    if "error" in meta:
+        found = ["errors"]
+        if meta["error"]["type"] == "AuthenticationError":
+            found.append("auth")
+        return found
+    expect, body = meta["expect"], transcript.body
+    checks = {
+        "streaming text": meta["stream"] and bool(expect.get("text")),
+        "reasoning field": bool(expect.get("thoughts")) and bool(_REASONING_FIELD.search(body)),
+        "think tags": bool(expect.get("thoughts")) and b"</think>" in body,
+        "tool calls streamed": meta["stream"] and bool(expect.get("tool_calls")),
+        "parallel tool calls": len(expect.get("tool_calls") or []) >= 2,
+        "usage": bool(expect.get("usage")),
+        "timings": b'"timings"' in body,
+    }
+    return [feature for feature, found in checks.items() if found]
+
+
+def covered(stem: str) -> Any:
+    meta, transcript = load(stem)
+    marks = [pytest.mark.covers(meta["server"], f, "recorded") for f in features(meta, transcript)]
+    return pytest.param(stem, marks=marks, id=stem)
 
 
 def run(
@@ -100,7 +128,7 @@ def test_the_corpus_covers_every_server_family() -> None:
     } <= servers
 
 
-@pytest.mark.parametrize("stem", CASES)
+@pytest.mark.parametrize("stem", [covered(stem) for stem in CASES])
 def test_replayed_whole(stem: str) -> None:
     meta, transcript = load(stem)
     check(meta, *run(meta, transcript))

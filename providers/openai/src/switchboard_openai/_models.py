@@ -12,17 +12,21 @@ from switchboard import (
     Capabilities,
     ConfigError,
     CredentialCheck,
+    Embeddings,
     MalformedStreamError,
     ModelInfo,
     ModelList,
     ProviderError,
     Status,
+    Usage,
 )
 from switchboard.http import Flow, HTTPRequest, HTTPResult
+from switchboard.options import merge_patch
 from switchboard_openai._errors import error_for_response
+from switchboard_openai._options import OpenAIOptions
 from switchboard_openai._request import USER_AGENT, Target
 
-__all__ = ["credentials_flow", "models_flow", "parse_models", "status_flow"]
+__all__ = ["credentials_flow", "embeddings_flow", "models_flow", "parse_models", "status_flow"]
 
 # owned_by values, and Server headers, that tell which server this is
 _OWNERS = {
@@ -252,3 +256,46 @@ def credentials_flow(target: Target, label: str) -> Flow[CredentialCheck]:
     if any(m.owned_by == "llamacpp" for m in parse_models(_json(result, "/models", label))):
         note = " (llama.cpp serves /models without checking keys: a chat call is the real test)"
     return CredentialCheck(ok=True, kind="api_key", message=f"the server accepted the key{note}")
+
+
+def embeddings_flow(
+    target: Target, label: str, texts: tuple[str, ...], options: OpenAIOptions
+) -> Flow[Embeddings]:
+    """POST /embeddings; vectors come back in the order of ``texts``."""
+    body: dict[str, Any] = {"input": list(texts), "encoding_format": "float"}
+    if options.model:
+        body["model"] = options.model
+    if options.extra_body:
+        body = merge_patch(body, options.extra_body)
+    url = f"{target.base_url}/embeddings"
+    headers = {**target.headers(), "Content-Type": "application/json", **options.headers}
+    result = yield HTTPRequest("POST", url, headers, orjson.dumps(body))
+    if result.error is not None:
+        raise result.error
+    if not result.ok:
+        raise _error(result, target, label, url)
+    data = _json(result, "/embeddings", label)
+    entries = data.get("data") if isinstance(data, Mapping) else None
+    if not isinstance(entries, list) or len(entries) != len(texts):
+        raise MalformedStreamError(
+            f"{label}: /embeddings returned {len(entries) if isinstance(entries, list) else 'no'} "
+            f"vectors for {len(texts)} texts"
+        )
+    ordered = sorted(entries, key=lambda e: e.get("index", 0) if isinstance(e, Mapping) else 0)
+    vectors = []
+    for entry in ordered:
+        vector = entry.get("embedding") if isinstance(entry, Mapping) else None
+        if not isinstance(vector, list):
+            raise MalformedStreamError(f"{label}: an /embeddings entry has no vector")
+        vectors.append(tuple(float(x) for x in vector))
+    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+    return Embeddings(
+        tuple(vectors),
+        model=str(data["model"]) if data.get("model") else None,
+        usage=Usage(
+            prompt_tokens=_int(usage.get("prompt_tokens")),
+            total_tokens=_int(usage.get("total_tokens")),
+        )
+        if usage
+        else None,
+    )

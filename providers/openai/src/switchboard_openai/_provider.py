@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from switchboard import Capabilities, CredentialCheck, ModelList, Status, Tool
+from switchboard import Capabilities, CredentialCheck, Embeddings, ModelList, Status, Tool
 from switchboard.http import Clients, HTTPExchange, HTTPOperation, mask_headers
 from switchboard.messages import MessagesLike
 from switchboard.options import Resolved
 from switchboard.provider import ChatRequest, Operation, Provider
 from switchboard_openai._assembler import ChunkAssembler
 from switchboard_openai._errors import error_for_response
-from switchboard_openai._models import credentials_flow, models_flow, status_flow
+from switchboard_openai._models import (
+    credentials_flow,
+    embeddings_flow,
+    models_flow,
+    status_flow,
+)
 from switchboard_openai._options import OpenAIOptions
 from switchboard_openai._parsers import choose_parser
 from switchboard_openai._request import Target, chat_request, target, warn_if_insecure
@@ -136,6 +141,17 @@ class OpenAIProvider(Provider[OpenAIOptions]):
 
     def credentials_operation(self) -> Operation[CredentialCheck]:
         return self._operation(credentials_flow)
+
+    def embeddings_operation(
+        self, texts: tuple[str, ...], options: OpenAIOptions
+    ) -> Operation[Embeddings]:
+        where = self._where(options)
+        return HTTPOperation(
+            self._pool(where, options),
+            lambda: embeddings_flow(where, self.name, texts, options),
+            timeouts=options.timeouts,
+            label=self.name,
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------
 

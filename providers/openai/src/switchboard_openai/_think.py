@@ -3,14 +3,15 @@
 Modes: ``auto`` treats a think block at the very start of the answer (after optional
 whitespace) as reasoning; ``open`` means the answer starts inside a block that the chat
 template opened, so only the closing tag appears. Tags may be split across any number of
-deltas. Whitespace right after the closing tag is dropped; the reasoning is kept exactly.
+deltas. Whitespace right after either tag is dropped (as servers' reasoning parsers do);
+everything else is kept exactly.
 """
 
 from __future__ import annotations
 
 __all__ = ["ThinkSplitter"]
 
-_START, _THOUGHT, _AFTER, _TEXT = range(4)
+_START, _OPENED, _THOUGHT, _AFTER, _TEXT = range(5)
 
 
 def _partial_suffix(text: str, tag: str) -> int:
@@ -30,7 +31,7 @@ class ThinkSplitter:
         self._open = open_tag
         self._close = close_tag
         self._held = ""
-        self.state = _THOUGHT if mode == "open" else _START
+        self.state = _OPENED if mode == "open" else _START
 
     @property
     def passthrough(self) -> bool:
@@ -49,13 +50,17 @@ class ThinkSplitter:
             if self.state == _START:
                 body = text.lstrip()
                 if body.startswith(self._open):
-                    self.state = _THOUGHT
+                    self.state = _OPENED
                     text = body[len(self._open) :]
                 elif not body or self._open.startswith(body):
                     self._held = text  # whitespace, or a tag still arriving
                     break
                 else:
                     self.state = _TEXT
+            elif self.state == _OPENED:  # drop the whitespace that follows the opening tag
+                text = text.lstrip()
+                if text:
+                    self.state = _THOUGHT
             elif self.state == _THOUGHT:
                 end = text.find(self._close)
                 if end < 0:
@@ -79,6 +84,6 @@ class ThinkSplitter:
     def flush(self) -> list[tuple[bool, str]]:
         """The end of the answer: whatever was held back, as what it turned out to be."""
         held, self._held = self._held, ""
-        if not held or self.state == _AFTER:
+        if not held or self.state in (_AFTER, _OPENED):
             return []
         return [(self.state == _THOUGHT, held)]
