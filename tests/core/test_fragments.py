@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -183,3 +184,28 @@ def test_fragments_are_frozen_and_hashable() -> None:
         delta.text = "y"  # type: ignore[misc]
     completion = Completion(FinishReason.STOP, metrics={"a": [1]})
     assert hash(completion) == hash(Completion(FinishReason.STOP, metrics={"b": 2}))
+
+
+def test_provider_facing_types_round_trip_through_the_converter() -> None:
+    values: list[Any] = [
+        switchboard.Capabilities(tools=True, max_context=4096),
+        switchboard.ModelInfo(
+            "m",
+            8192,
+            "chat",
+            "vllm",
+            1,
+            True,
+            ("alias",),
+            switchboard.Capabilities(vision=True),
+            {"max_model_len": 8192, "root": None},
+        ),
+        switchboard.Status(True, "llama.cpp", ("m",), ("m",), None, {"n_ctx": 1024}),
+        switchboard.CredentialCheck(ok=False, kind="api_key", message="rejected"),
+        switchboard.Embeddings(((0.5, -1.0), (0.25, 2.0)), "e", Usage(3, None, 3)),
+        switchboard.Tool("f", "does f", {"type": "object", "properties": {}}, "mcp"),
+    ]
+    for value in values:
+        data = converter.unstructure(value)
+        assert json.loads(json.dumps(data)) == data  # plain JSON
+        assert converter.structure(data, type(value)) == value
