@@ -21,7 +21,13 @@ PROVIDERS = sorted(
 TEST_PLUGINS = sorted(
     f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("tests/plugins/*/pyproject.toml")
 )
-TEST_DEPS = ["pytest>=8", "hypothesis>=6.100", "anyio>=4", "tomli>=2; python_version < '3.11'"]
+TEST_DEPS = [
+    "pytest>=8",
+    "hypothesis>=6.100",
+    "anyio>=4",
+    "jsonschema>=4",
+    "tomli>=2; python_version < '3.11'",
+]
 
 
 def install_workspace(session: nox.Session, *extra: str) -> None:

@@ -3,7 +3,10 @@
 Each page's ``python`` blocks run top to bottom in one namespace. A ``python`` block followed
 directly by an ``output`` block must print exactly that. A block with a ``title="path"``
 attribute shows a file of this repository and must match it byte for byte, so the docs cannot
-drift from tested code.
+drift from tested code. ``console`` blocks hold shell commands (``$ switchboard ...``), each
+followed by its expected standard output; a line ``...`` matches any number of lines. They run
+with ``llamacpp`` pointing at a real llama.cpp server (the preset instance's default port in the
+docs is 8080; the test redirects it).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import contextlib
 import io
 import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +75,67 @@ def _run_blocks(page: Path, found: list[Block], namespace: dict[str, object]) ->
             assert out.getvalue() == follower.body, f"{page.name}:{block.line}: output differs"
 
 
+def _matches(expected: list[str], actual: list[str]) -> bool:
+    """Line-by-line equality where an expected ``...`` line matches any number of lines."""
+    if not expected:
+        return not actual
+    if expected[0] == "...":
+        return any(_matches(expected[1:], actual[i:]) for i in range(len(actual) + 1))
+    return bool(actual) and actual[0] == expected[0] and _matches(expected[1:], actual[1:])
+
+
+def _commands(block: Block) -> list[tuple[str, list[str]]]:
+    commands: list[tuple[str, list[str]]] = []
+    for line in block.body.splitlines():
+        if line.startswith("$ "):
+            commands.append((line[2:], []))
+        elif commands:
+            commands[-1][1].append(line)
+    return commands
+
+
+CONSOLE_PAGES = [p for p in PAGES if any(b.lang == "console" for b in blocks(p))]
+
+
+@pytest.fixture(scope="module")
+def console_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    from switchboard.testing.llamacpp import LlamaServer
+
+    with LlamaServer(context=1024) as server:
+        config = tmp_path_factory.mktemp("docs") / "switchboard.toml"
+        config.write_text(f'[providers.llamacpp]\nbase_url = "{server.base_url}"\n')
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        yield {**os.environ, "SWITCHBOARD_CONFIG": str(config), "NO_COLOR": "1", "PATH": path}
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("page", CONSOLE_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_console_examples_print_what_the_page_says(
+    page: Path, console_environment: dict[str, str]
+) -> None:
+    for block in blocks(page):
+        if block.lang != "console":
+            continue
+        for command, expected in _commands(block):
+            result = subprocess.run(
+                command,
+                shell=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=console_environment,
+                timeout=120,
+            )
+            assert result.returncode == 0, f"{page.name}:{block.line}: {command}\n{result.stderr}"
+            actual = result.stdout.rstrip("\n").splitlines()
+            assert _matches(expected, actual), (
+                f"{page.name}:{block.line}: {command}\nexpected:\n"
+                + "\n".join(expected)
+                + "\ngot:\n"
+                + "\n".join(actual)
+            )
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_files_shown_in_the_docs_match_the_repository(page: Path) -> None:
     for block in blocks(page):
@@ -85,4 +152,6 @@ def test_every_page_has_examples() -> None:
     for page in PAGES:
         if page.read_text(encoding="utf-8").startswith("<!-- generated"):
             continue  # tables generated from test results
-        assert any(b.lang == "python" for b in blocks(page)), f"{page.name} has no example"
+        assert any(b.lang in ("python", "console") for b in blocks(page)), (
+            f"{page.name} has no example"
+        )

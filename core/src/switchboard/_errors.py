@@ -129,13 +129,14 @@ class UnknownProviderError(RegistryError, LookupError):
         suggestions: Sequence[str],
         *,
         kind: str = "provider",
+        plural: str | None = None,
     ) -> None:
         self.name = name
         self.known = tuple(known)
         self.suggestions = tuple(suggestions)
         hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
         listing = ", ".join(known) if known else "none (is a provider package installed?)"
-        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}.")
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known {plural or kind + 's'}: {listing}.")
 
 
 class DuplicateProviderError(RegistryError):

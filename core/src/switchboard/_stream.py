@@ -83,6 +83,12 @@ class FragmentStream:
         """Stop the stream and close its connection (safe to call more than once)."""
         self._iterator.close()
 
+    def collect(self) -> Response:
+        """Read the stream to its end and return the folded response."""
+        for _ in self._iterator:
+            pass
+        return self.response
+
     def __enter__(self) -> FragmentStream:
         return self
 
@@ -113,6 +119,12 @@ class AsyncFragmentStream:
     async def aclose(self) -> None:
         """Stop the stream and close its connection (safe to call more than once)."""
         await self._iterator.aclose()
+
+    async def collect(self) -> Response:
+        """Read the stream to its end and return the folded response."""
+        async for _ in self._iterator:
+            pass
+        return self.response
 
     async def __aenter__(self) -> AsyncFragmentStream:
         return self

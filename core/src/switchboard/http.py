@@ -430,7 +430,8 @@ def _transport_error(
 
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
-    if "refused" in text.lower():
+    lowered = text.lower()
+    if "refused" in lowered or "all connection attempts failed" in lowered:
         return "connection refused (is the server running?)"
     return text
 

@@ -182,9 +182,15 @@ class Resolved:
 
 def _show(value: Any) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=_shown)
     except ValueError:
         return repr(value)
+
+
+def _shown(value: Any) -> Any:
+    """JSON for values that are not JSON: secrets show their reference or a mask."""
+    unstructure = getattr(value, "unstructure", None)
+    return unstructure() if callable(unstructure) else str(value)
 
 
 def _has(value: Any, path: Path) -> bool:

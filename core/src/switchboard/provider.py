@@ -295,23 +295,26 @@ class Provider(abc.ABC, Generic[OptionsT]):
         )
         return typed
 
-    def dry_run(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> dict[str, Any]:
-        """What a ``stream(...)`` call would send, as JSON-ready data, secrets masked.
+    def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:
+        """What sending ``request`` means, as JSON-ready data with secrets masked.
 
-        Nothing is sent. Providers that speak HTTP return the method, URL, headers and body;
+        Providers that speak HTTP override this to return the method, URL, headers and body;
         the default describes the validated request.
         """
         from switchboard._converter import converter
 
-        request = self.request(messages, tools=tools, stream=True, **options)
         return {
             "provider": self.name,
             "conversation": converter.unstructure(request.conversation),
             "tools": converter.unstructure(request.tools),
             "options": _masked(converter.unstructure(request.options)),
         }
+
+    def dry_run(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> dict[str, Any]:
+        """What a ``stream(...)`` call would send (see :meth:`describe`); nothing is sent."""
+        return self.describe(self.request(messages, tools=tools, stream=True, **options))
 
     def explain(self, **options: Any) -> str:
         """The effective options (with ``options`` as a call layer) and the layer behind each."""
@@ -320,6 +323,14 @@ class Provider(abc.ABC, Generic[OptionsT]):
         resolved = self.resolved.with_layer("call", options) if options else self.resolved
         typed = structure(self.options_class, resolved, target=f"provider {self.name!r}")
         return resolved.explain(converter.unstructure(typed))
+
+    def open_stream(self, request: ChatRequest[OptionsT]) -> FragmentStream:
+        """Stream a prepared request (see :meth:`request`)."""
+        return FragmentStream(self.chat_exchange(request), self.name)
+
+    def open_astream(self, request: ChatRequest[OptionsT]) -> AsyncFragmentStream:
+        """Stream a prepared request asynchronously."""
+        return AsyncFragmentStream(self.chat_exchange(request), self.name)
 
     def stream(
         self,
@@ -330,8 +341,7 @@ class Provider(abc.ABC, Generic[OptionsT]):
         **options: Any,
     ) -> FragmentStream:
         """Stream a chat: returns an iterable of fragments (the request goes out on first use)."""
-        request = self.request(messages, tools=tools, stream=True, **options)
-        return FragmentStream(self.chat_exchange(request), self.name)
+        return self.open_stream(self.request(messages, tools=tools, stream=True, **options))
 
     def astream(
         self,
@@ -342,8 +352,7 @@ class Provider(abc.ABC, Generic[OptionsT]):
         **options: Any,
     ) -> AsyncFragmentStream:
         """Stream a chat asynchronously (``async for`` / ``async with``)."""
-        request = self.request(messages, tools=tools, stream=True, **options)
-        return AsyncFragmentStream(self.chat_exchange(request), self.name)
+        return self.open_astream(self.request(messages, tools=tools, stream=True, **options))
 
     def complete(
         self,
@@ -354,11 +363,9 @@ class Provider(abc.ABC, Generic[OptionsT]):
         **options: Any,
     ) -> Response:
         """Answer whole (a non-streaming request where the backend supports one)."""
-        request = self.request(messages, tools=tools, stream=False, **options)
-        stream = FragmentStream(self.chat_exchange(request), self.name)
-        for _ in stream:
-            pass
-        return stream.response
+        return self.open_stream(
+            self.request(messages, tools=tools, stream=False, **options)
+        ).collect()
 
     async def acomplete(
         self,
@@ -370,10 +377,7 @@ class Provider(abc.ABC, Generic[OptionsT]):
     ) -> Response:
         """Answer whole, asynchronously."""
         request = self.request(messages, tools=tools, stream=False, **options)
-        stream = AsyncFragmentStream(self.chat_exchange(request), self.name)
-        async for _ in stream:
-            pass
-        return stream.response
+        return await self.open_astream(request).collect()
 
     def list_models(self) -> list[ModelInfo]:
         """The backend's models."""

@@ -270,7 +270,9 @@ def test_status_with_a_missing_key_variable_says_so(monkeypatch: pytest.MonkeyPa
     status = make(
         {"/v1/models": (401, {"error": "Unauthorized"})}, api_key={"env": "SB_MISSING_KEY"}
     ).status()
-    assert status.error == "environment variable SB_MISSING_KEY is not set (needed for an API key)"
+    assert status.error == (
+        "instance 'local': environment variable SB_MISSING_KEY is not set (needed for an API key)"
+    )
 
 
 def test_validate() -> None:

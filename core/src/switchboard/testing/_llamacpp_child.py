@@ -33,6 +33,7 @@ def _params(config: dict[str, Any]) -> Any:
 
     params = xllamacpp.CommonParams()
     params.model.path = config["model"]
+    params.model_alias = {config["alias"]}
     params.port = config["port"]
     params.hostnames = ["127.0.0.1"]
     params.n_parallel = config["n_parallel"]

@@ -64,6 +64,7 @@ class LlamaServer:
     """One llama.cpp server process.
 
     :param model: a GGUF path; default: :func:`default_model`.
+    :param alias: the model's name in the API (default: the file name without ``.gguf``).
     :param chat_template: a Jinja chat template (text) overriding the model's own.
     :param reasoning_format: ``none``, ``auto``, ``deepseek-legacy`` or ``deepseek``.
     :param api_keys: keys the server requires (none: open).
@@ -80,6 +81,7 @@ class LlamaServer:
         self,
         model: str | os.PathLike[str] | None = None,
         *,
+        alias: str | None = None,
         chat_template: str | None = None,
         reasoning_format: str | None = None,
         api_keys: Sequence[str] = (),
@@ -94,6 +96,7 @@ class LlamaServer:
         if reasoning_format is not None and reasoning_format not in REASONING_FORMATS:
             raise ValueError(f"reasoning_format must be one of {', '.join(REASONING_FORMATS)}")
         self.model = Path(model) if model is not None else None
+        self.alias = alias
         self.config: dict[str, Any] = {
             "chat_template": chat_template,
             "reasoning_format": reasoning_format,
@@ -135,7 +138,12 @@ class LlamaServer:
             return self
         model = self.model or default_model()
         self.port = _free_port()
-        config = {**self.config, "model": str(model), "port": self.port}
+        config = {
+            **self.config,
+            "model": str(model),
+            "alias": self.alias or model.name.removesuffix(".gguf"),
+            "port": self.port,
+        }
         self._log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
             [self.python, "-m", "switchboard.testing._llamacpp_child", json.dumps(config)],

@@ -112,12 +112,12 @@ def _build(
     request_id: str | None = None,
     body: Any = None,
 ) -> ProviderError:
-    if status is None and isinstance(code, int) and 400 <= code < 600:
-        status = code
+    # Inside a 200 stream there is no HTTP status, but the error's code often mirrors one.
+    effective = status if status is not None else (code if isinstance(code, int) else None)
     context = (
         kind == "exceed_context_size_error"
         or code == "context_length_exceeded"
-        or (status in (None, 400, 413, 422) and bool(_CONTEXT.search(message)))
+        or (effective in (None, 400, 413, 422) and bool(_CONTEXT.search(message)))
     )
     text = f"{label}: {message}"
     common: dict[str, Any] = {"status": status, "request_id": request_id, "body": body}
@@ -129,9 +129,9 @@ def _build(
             context_length=_int(details.get("n_ctx")) or _first_number(_CONTEXT_LIMIT, message),
             **common,
         )
-    if status == 408:
+    if effective == 408:
         return ServiceTimeoutError(text, phase="server", **common)
-    cls = _BY_STATUS.get(status or 0)
+    cls = _BY_STATUS.get(effective or 0)
     if cls is None:
         cls = ServerError
         if kind in ("authentication_error", "invalid_api_key") or code == "invalid_api_key":

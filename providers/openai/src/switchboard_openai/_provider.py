@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from switchboard import Capabilities, CredentialCheck, Embeddings, ModelList, Status, Tool
+from switchboard import Capabilities, CredentialCheck, Embeddings, ModelList, Status
 from switchboard.http import Clients, HTTPExchange, HTTPOperation, mask_headers
-from switchboard.messages import MessagesLike
 from switchboard.options import Resolved
 from switchboard.provider import ChatRequest, Operation, Provider
 from switchboard_openai._assembler import ChunkAssembler
@@ -46,7 +45,7 @@ class OpenAIProvider(Provider[OpenAIOptions]):
         async_transport: Any = None,
     ) -> None:
         super().__init__(options, name=name, resolved=resolved)
-        self._target = target(options)
+        self._target = target(options, self.name)
         warn_if_insecure(self._target, options)
         self._transports = (transport, async_transport)
         self._clients: dict[tuple[bool, bool | str, bool], Clients] = {}
@@ -57,7 +56,7 @@ class OpenAIProvider(Provider[OpenAIOptions]):
         return self._target.base_url
 
     def _where(self, options: OpenAIOptions) -> Target:
-        return self._target if options is self.options else target(options)
+        return self._target if options is self.options else target(options, self.name)
 
     def _pool(self, where: Target, options: OpenAIOptions) -> Clients:
         key = (where.https, options.verify, not where.loopback)
@@ -107,14 +106,11 @@ class OpenAIProvider(Provider[OpenAIOptions]):
             label=self.name,
         )
 
-    def dry_run(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> dict[str, Any]:
-        """The exact request a ``stream(...)`` call would send; credentials masked."""
-        request = self.request(messages, tools=tools, stream=True, **options)
-        http_request, body = chat_request(
-            request, self._where(request.options), ToolNames(request.tools)
-        )
+    def describe(self, request: ChatRequest[OpenAIOptions]) -> dict[str, Any]:
+        """The exact HTTP request that would be sent; credentials masked."""
+        names = ToolNames(request.tools)
+        where = self._where(request.options)
+        http_request, body = chat_request(request, where, names, reveal=False)
         return {
             "method": http_request.method,
             "url": http_request.url,

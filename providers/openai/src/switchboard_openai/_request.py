@@ -21,7 +21,7 @@ from switchboard import (
     ToolMessage,
     UserMessage,
 )
-from switchboard.http import HTTPRequest, is_loopback
+from switchboard.http import MASK, HTTPRequest, is_loopback
 from switchboard.messages import Conversation, Message
 from switchboard.options import merge_patch
 from switchboard.provider import ChatRequest
@@ -48,11 +48,26 @@ SAMPLING_FIELDS = (
 class Target:
     """Where requests go and how they authenticate, resolved from the options."""
 
-    __slots__ = ("base_url", "https", "key", "key_header", "loopback", "preset", "root_url")
+    __slots__ = (
+        "base_url",
+        "https",
+        "key",
+        "key_header",
+        "label",
+        "loopback",
+        "preset",
+        "root_url",
+    )
 
     def __init__(
-        self, base_url: str, preset: Preset | None, key: Secret | None, key_header: str
+        self,
+        base_url: str,
+        preset: Preset | None,
+        key: Secret | None,
+        key_header: str,
+        label: str = "openai-compatible",
     ) -> None:
+        self.label = label
         self.base_url = base_url
         self.preset = preset
         self.key = key
@@ -62,18 +77,26 @@ class Target:
         self.loopback = is_loopback(parts.hostname or "")
         self.root_url = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
 
-    def headers(self, accept: str = "application/json") -> dict[str, str]:
-        """Request headers with the credentials (the key is read now, so a missing
-        environment variable fails the call that needs it, naming the variable)."""
+    def headers(self, accept: str = "application/json", *, reveal: bool = True) -> dict[str, str]:
+        """Request headers with the credentials. The key is read now, so a missing
+        environment variable fails the call that needs it, naming instance and variable;
+        ``reveal=False`` puts the mask in its place (for dry runs)."""
         headers = {"User-Agent": USER_AGENT, "Accept": accept}
         if self.key is None:
-            if self.preset is not None and self.preset.key_required:
+            if self.preset is not None and self.preset.key_required and reveal:
                 raise ConfigError(
-                    f"the {self.preset.name} preset needs an API key: set the api_key option"
+                    f"instance {self.label!r}: the {self.preset.name} preset needs an API key: "
+                    "set the api_key option"
                     + (f" or the {self.preset.key_env} variable" if self.preset.key_env else "")
                 )
             return headers
-        value = self.key.reveal()
+        if not reveal:
+            value = MASK
+        else:
+            try:
+                value = self.key.reveal()
+            except ConfigError as exc:
+                raise ConfigError(f"instance {self.label!r}: {exc}") from None
         if self.key_header in ("authorization", "both"):
             headers["Authorization"] = f"Bearer {value}"
         if self.key_header in ("x-api-key", "both"):
@@ -92,7 +115,7 @@ def _preset(name: str | None) -> Preset | None:
     return preset
 
 
-def target(options: OpenAIOptions) -> Target:
+def target(options: OpenAIOptions, label: str = "openai-compatible") -> Target:
     """Resolve base URL, preset and key from the options."""
     preset = _preset(options.preset)
     if options.base_url:
@@ -116,7 +139,7 @@ def target(options: OpenAIOptions) -> Target:
     if key is None and preset is not None and preset.key_env:
         key = Secret.from_env(preset.key_env)
     key_header = options.api_key_header or (preset.key_header if preset else "authorization")
-    return Target(base, preset, key, key_header)
+    return Target(base, preset, key, key_header, label)
 
 
 def warn_if_insecure(target: Target, options: OpenAIOptions) -> None:
@@ -226,12 +249,13 @@ def chat_body(
 
 
 def chat_request(
-    request: ChatRequest[OpenAIOptions], where: Target, names: ToolNames
+    request: ChatRequest[OpenAIOptions], where: Target, names: ToolNames, *, reveal: bool = True
 ) -> tuple[HTTPRequest, dict[str, Any]]:
-    """The HTTP request for one chat call, and its body as data (for dry runs)."""
+    """The HTTP request for one chat call, and its body as data (for dry runs, unrevealed)."""
     options = request.options
     body = chat_body(request.conversation, request.tools, options, names, stream=request.stream)
-    headers = where.headers("text/event-stream" if request.stream else "application/json")
+    accept = "text/event-stream" if request.stream else "application/json"
+    headers = where.headers(accept, reveal=reveal)
     headers["Content-Type"] = "application/json"
     headers.update(options.headers)
     url = f"{where.base_url}/chat/completions"
