@@ -34,11 +34,13 @@ import attrs
 
 from switchboard._errors import (
     ProviderError,
+    SecurityWarning,
     ServerError,
     ServiceConnectionError,
     ServiceTimeoutError,
     TruncatedStreamError,
 )
+from switchboard._http_errors import error_for_response, error_from_payload
 from switchboard.fragments import Fragment
 from switchboard.provider import Exchange, Operation
 
@@ -56,9 +58,12 @@ __all__ = [
     "ParserFactory",
     "Retries",
     "Timeouts",
+    "error_for_response",
+    "error_from_payload",
     "is_loopback",
     "mask_headers",
     "parse_retry_after",
+    "warn_if_key_exposed",
 ]
 
 T = TypeVar("T")
@@ -175,6 +180,25 @@ def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
     host = host.strip("[]").lower()
     return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def warn_if_key_exposed(base_url: str, *, has_key: bool, enabled: bool = True) -> None:
+    """Warn (:class:`~switchboard.SecurityWarning`) when an API key would travel over plain
+    http to another machine, where anyone on the way can read it. ``enabled`` is the
+    instance's ``warn_insecure_key`` option. The warning points at the caller's caller (the
+    code that created the provider)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if has_key and enabled and parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        import warnings
+
+        warnings.warn(
+            f"the API key would be sent over plain http to {base_url}; use https, "
+            "or set warn_insecure_key = false if this network is trusted",
+            SecurityWarning,
+            stacklevel=3,
+        )
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import FragmentStream, ProviderError, Response, Tool
-from switchboard.fragments import Fragment
 from switchboard.testing.transcripts import Transcript
 from tests.providers.openai.conftest import replay_provider
+from tests.support import transcript_cases as cases
 
 HERE = Path(__file__).parent / "transcripts"
 CASES = sorted(p.stem for p in HERE.glob("*.json"))
@@ -23,8 +20,7 @@ _REASONING_FIELD = re.compile(rb'"(?:reasoning_content|reasoning|thinking)"\s*:\
 
 
 def load(stem: str) -> tuple[dict[str, Any], Transcript]:
-    meta = json.loads((HERE / f"{stem}.json").read_text(encoding="utf-8"))
-    return meta, Transcript.load(HERE / f"{stem}.http")
+    return cases.load(HERE, stem)
 
 
 def features(meta: dict[str, Any], transcript: Transcript) -> list[str]:
@@ -49,67 +45,18 @@ def features(meta: dict[str, Any], transcript: Transcript) -> list[str]:
 
 def covered(stem: str) -> Any:
     meta, transcript = load(stem)
+    if meta["server"] == "generic":  # edge cases of the protocol, no server's evidence
+        return pytest.param(stem, id=stem)
     marks = [pytest.mark.covers(meta["server"], f, "recorded") for f in features(meta, transcript)]
     return pytest.param(stem, marks=marks, id=stem)
 
 
-def run(
-    meta: dict[str, Any], transcript: Transcript, chunks: list[bytes] | None = None
-) -> tuple[list[Fragment], ProviderError | None, Response]:
-    provider, _ = replay_provider(transcript, chunks=chunks, **meta.get("options", {}))
-    tools = [Tool(t["name"], source=t.get("source")) for t in meta.get("tools", [])]
-    request = provider.request("hi", tools=tools, stream=meta["stream"])
-    stream = FragmentStream(provider.chat_exchange(request), provider.name)
-    fragments: list[Fragment] = []
-    try:
-        for fragment in stream:
-            fragments.append(fragment)
-    except ProviderError as exc:
-        return fragments, exc, stream.response
-    return fragments, None, stream.response
+def replay(transcript: Transcript, chunks: list[bytes] | None = None, **options: Any) -> Any:
+    return replay_provider(transcript, chunks=chunks, **options)[0]
 
 
-def check(
-    meta: dict[str, Any], fragments: list[Fragment], error: ProviderError | None, response: Response
-) -> None:
-    if "error" in meta:
-        expected = meta["error"]
-        assert error is not None, f"expected {expected['type']}, got a response: {response!r}"
-        assert type(error).__name__ == expected["type"], repr(error)
-        if expected.get("status") is not None:
-            assert error.status == expected["status"]
-        if expected.get("message_contains"):
-            assert expected["message_contains"] in str(error)
-        partial = error.partial.text if error.partial is not None else ""
-        assert partial == expected.get("partial_text", "")
-        return
-    assert error is None, f"unexpected {error!r}"
-    expect = meta["expect"]
-    for key in ("text", "thoughts"):
-        if key in expect:
-            assert getattr(response, key) == expect[key], key
-    if "tool_calls" in expect:
-        got = [
-            {"id": c.id, "name": c.name, "source": c.source, "arguments": c.arguments}
-            for c in response.tool_calls
-        ]
-        assert len(got) == len(expect["tool_calls"]), got
-        for have, want in zip(got, expect["tool_calls"], strict=True):
-            assert have == {**want, "id": want["id"] if want.get("id") is not None else have["id"]}
-    completion = response.completion
-    assert completion is not None
-    if "finish_reason" in expect:
-        assert completion.finish_reason.value == expect["finish_reason"]
-    if "raw_finish_reason" in expect:
-        assert completion.raw_finish_reason == expect["raw_finish_reason"]
-    if "usage" in expect:
-        usage = switchboard.converter.unstructure(completion.usage) if completion.usage else None
-        assert usage == expect["usage"]
-    if "model" in expect:
-        assert completion.model == expect["model"]
-    for key, value in expect.get("metrics", {}).items():
-        assert completion.metrics.get(key) == value, key
-    assert sum(isinstance(f, switchboard.Completion) for f in fragments) == len(response.choices)
+def run(meta: dict[str, Any], transcript: Transcript, chunks: list[bytes] | None = None) -> Any:
+    return cases.run(replay, meta, transcript, chunks)
 
 
 def test_the_corpus_covers_every_server_family() -> None:
@@ -131,7 +78,7 @@ def test_the_corpus_covers_every_server_family() -> None:
 @pytest.mark.parametrize("stem", [covered(stem) for stem in CASES])
 def test_replayed_whole(stem: str) -> None:
     meta, transcript = load(stem)
-    check(meta, *run(meta, transcript))
+    cases.check(meta, *run(meta, transcript))
 
 
 @pytest.mark.parametrize("stem", CASES)

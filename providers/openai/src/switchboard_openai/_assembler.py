@@ -28,8 +28,8 @@ from switchboard import (
     Usage,
 )
 from switchboard.fragments import Fragment
-from switchboard_openai._errors import error_from_payload
-from switchboard_openai._think import ThinkSplitter
+from switchboard.http import error_from_payload
+from switchboard.thinking import ThinkSplitter
 from switchboard_openai._toolnames import ToolNames
 
 __all__ = ["ChunkAssembler"]

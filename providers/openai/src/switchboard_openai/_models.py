@@ -20,9 +20,8 @@ from switchboard import (
     Status,
     Usage,
 )
-from switchboard.http import Flow, HTTPRequest, HTTPResult
+from switchboard.http import Flow, HTTPRequest, HTTPResult, error_for_response
 from switchboard.options import merge_patch
-from switchboard_openai._errors import error_for_response
 from switchboard_openai._options import OpenAIOptions
 from switchboard_openai._request import USER_AGENT, Target
 

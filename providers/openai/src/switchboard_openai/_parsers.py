@@ -13,9 +13,9 @@ from switchboard import (
     TruncatedStreamError,
 )
 from switchboard.fragments import Fragment
+from switchboard.http import error_from_payload
 from switchboard.sse import SSEDecoder
 from switchboard_openai._assembler import ChunkAssembler
-from switchboard_openai._errors import error_from_payload
 
 __all__ = ["JSONBodyParser", "SSEParser", "UnexpectedBodyParser", "choose_parser"]
 

@@ -6,11 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from switchboard import Capabilities, CredentialCheck, Embeddings, ModelList, Status
-from switchboard.http import Clients, HTTPExchange, HTTPOperation, mask_headers
+from switchboard.http import (
+    Clients,
+    HTTPExchange,
+    HTTPOperation,
+    error_for_response,
+    mask_headers,
+    warn_if_key_exposed,
+)
 from switchboard.options import Resolved
 from switchboard.provider import ChatRequest, Operation, Provider
 from switchboard_openai._assembler import ChunkAssembler
-from switchboard_openai._errors import error_for_response
 from switchboard_openai._models import (
     credentials_flow,
     embeddings_flow,
@@ -19,7 +25,7 @@ from switchboard_openai._models import (
 )
 from switchboard_openai._options import OpenAIOptions
 from switchboard_openai._parsers import choose_parser
-from switchboard_openai._request import Target, chat_request, target, warn_if_insecure
+from switchboard_openai._request import Target, chat_request, target
 from switchboard_openai._toolnames import ToolNames
 
 __all__ = ["OpenAIProvider"]
@@ -46,7 +52,11 @@ class OpenAIProvider(Provider[OpenAIOptions]):
     ) -> None:
         super().__init__(options, name=name, resolved=resolved)
         self._target = target(options, self.name)
-        warn_if_insecure(self._target, options)
+        warn_if_key_exposed(
+            self._target.base_url,
+            has_key=self._target.key is not None,
+            enabled=options.warn_insecure_key,
+        )
         self._transports = (transport, async_transport)
         self._clients: dict[tuple[bool, bool | str, bool], Clients] = {}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +14,6 @@ from switchboard import (
     ConfigError,
     ImagePart,
     Secret,
-    SecurityWarning,
     SystemMessage,
     TextPart,
     ToolMessage,
@@ -25,7 +23,7 @@ from switchboard.http import MASK, HTTPRequest, is_loopback
 from switchboard.messages import Conversation, Message
 from switchboard.options import merge_patch
 from switchboard.provider import ChatRequest
-from switchboard_openai._options import OpenAIOptions
+from switchboard_openai._options import ChatOptions, OpenAIOptions
 from switchboard_openai._presets import DEFAULT_BASE_URL, PRESETS, Preset
 from switchboard_openai._toolnames import ToolNames
 
@@ -142,18 +140,6 @@ def target(options: OpenAIOptions, label: str = "openai-compatible") -> Target:
     return Target(base, preset, key, key_header, label)
 
 
-def warn_if_insecure(target: Target, options: OpenAIOptions) -> None:
-    """A key over plain http to another machine can be read on the way: say so."""
-    exposed = target.key is not None and not target.https and not target.loopback
-    if exposed and options.warn_insecure_key:
-        warnings.warn(
-            f"the API key would be sent over plain http to {target.base_url}; use https, "
-            "or set warn_insecure_key = false if this network is trusted",
-            SecurityWarning,
-            stacklevel=4,
-        )
-
-
 # --- the body -----------------------------------------------------------------------------------
 
 
@@ -212,7 +198,7 @@ def _tool_choice(choice: str | dict[str, Any], names: ToolNames) -> Any:
 def chat_body(
     conversation: Conversation,
     tools: Any,
-    options: OpenAIOptions,
+    options: ChatOptions,
     names: ToolNames,
     *,
     stream: bool,

@@ -5,11 +5,20 @@ whitespace) as reasoning; ``open`` means the answer starts inside a block that t
 template opened, so only the closing tag appears. Tags may be split across any number of
 deltas. Whitespace right after either tag is dropped (as servers' reasoning parsers do);
 everything else is kept exactly.
+
+Providers use it for servers that inline reasoning in the answer text; it is pure and
+sans-I/O, so any provider can share it.
 """
 
 from __future__ import annotations
 
-__all__ = ["ThinkSplitter"]
+from typing import Literal
+
+__all__ = ["ThinkSplitter", "ThinkTags"]
+
+ThinkTags = Literal["auto", "open", "off"]
+"""How a provider treats ``<think>`` tags in answer text: ``auto`` splits a block at the start,
+``open`` assumes the template opened one, ``off`` leaves the text alone."""
 
 _START, _OPENED, _THOUGHT, _AFTER, _TEXT = range(5)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard_openai._think import ThinkSplitter
+from switchboard.thinking import ThinkSplitter
 
 
 def run(mode: str, *deltas: str) -> tuple[str, str]:

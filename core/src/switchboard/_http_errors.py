@@ -1,4 +1,4 @@
-"""Error bodies of OpenAI-compatible servers, mapped to switchboard's taxonomy.
+"""Error bodies of LLM servers, mapped to switchboard's taxonomy.
 
 Shapes handled: OpenAI ``{"error": {message, type, param, code}}`` (also llama.cpp, with
 ``n_prompt_tokens``/``n_ctx`` on context overflow), vLLM's ``{"error": "Unauthorized"}``,
@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from switchboard import (
+from switchboard._errors import (
     AuthenticationError,
     BadRequestError,
     ContextLengthError,
