@@ -18,6 +18,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The conformance kit's checks are plain asserts in an installed module: rewrite them too, so
+# failures show the values compared.
+pytest.register_assert_rewrite("switchboard.testing.conformance")
+
 
 def _register_profiles() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -40,6 +44,29 @@ def anyio_backend() -> str:
 # $SWITCHBOARD_COVERAGE_FILE; tests/compat/matrix.py turns that into docs/compatibility.md.
 
 _EVIDENCE: list[dict[str, str]] = []
+
+
+# The conformance kit's checks that stand for a cell of the matrix. A kit subclass that runs
+# against a real backend says so with ``covers_server`` and ``covers_how`` class attributes.
+KIT_FEATURES = {
+    "test_stream_lifecycle": "streaming text",
+    "test_tools": "tool calls streamed",
+    "test_reasoning": "reasoning field",
+    "test_usage": "usage",
+    "test_model_listing": "model listing",
+    "test_status_and_models_generate_nothing": "status",
+    "test_failures_are_switchboard_errors": "errors",
+    "test_embeddings": "embeddings",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        cls = getattr(item, "cls", None)
+        server = getattr(cls, "covers_server", None)
+        feature = KIT_FEATURES.get(getattr(item, "originalname", ""))
+        if server and feature:
+            item.add_marker(pytest.mark.covers(server, feature, cls.covers_how))
 
 
 @pytest.hookimpl(hookwrapper=True)
