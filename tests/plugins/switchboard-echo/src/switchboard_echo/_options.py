@@ -8,3 +8,4 @@ class EchoOptions:
     prefix: str = ""
     chunk_size: int = 4
     model: str = "echo-1"
+    unreachable: bool = False  # behave like a backend that is down (for failure tests)

@@ -12,6 +12,7 @@ from switchboard import (
     ModelInfo,
     Operation,
     Provider,
+    ServiceConnectionError,
     Status,
     TextDelta,
     Usage,
@@ -29,6 +30,8 @@ class EchoExchange(Exchange):
         self.options = options
 
     def _batches(self) -> Iterator[list[Fragment]]:
+        if self.options.unreachable:  # nothing happens before iteration starts
+            raise ServiceConnectionError("echo: the backend is unreachable")
         size = max(1, self.options.chunk_size)
         for start in range(0, len(self.text), size):
             yield [TextDelta(self.text[start : start + size])]
@@ -60,5 +63,7 @@ class EchoProvider(Provider[EchoOptions]):
         return Operation.of([ModelInfo(self.options.model)])
 
     def status_operation(self) -> Operation[Status]:
+        if self.options.unreachable:
+            return Operation.of(Status(connected=False, error="the backend is unreachable"))
         model = self.options.model
         return Operation.of(Status(connected=True, server_kind="echo", models=(model,)))

@@ -1,0 +1,1 @@
+"""Broken switchboard plugins (see README.md)."""
