@@ -1,0 +1,44 @@
+"""The compatibility matrix is built from evidence only, and refuses evidence it cannot place."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.compat.matrix import FEATURES, NOT_APPLICABLE, SERVERS, render
+
+
+def row(page: str, feature: str) -> list[str]:
+    (line,) = [x for x in page.splitlines() if x.startswith(f"| {feature} |")]
+    return [cell.strip() for cell in line.strip("|").split("|")][1:]
+
+
+def test_the_best_evidence_wins_and_the_rest_is_unverified() -> None:
+    evidence = [
+        {"server": "vllm", "feature": "usage", "how": "recorded", "test": "a"},
+        {"server": "vllm", "feature": "usage", "how": "live", "test": "b"},
+        {"server": "vllm", "feature": "usage", "how": "recorded", "test": "c"},
+        {"server": "ollama-native", "feature": "timings", "how": "recorded", "test": "d"},
+    ]
+    page = render(evidence)
+    usage = dict(zip(SERVERS, row(page, "usage"), strict=True))
+    timings = dict(zip(SERVERS, row(page, "timings"), strict=True))
+    assert usage["vllm"] == "live"
+    assert timings["ollama-native"] == "recorded"
+    assert list(usage.values()).count("unverified") == len(SERVERS) - 1
+    left = len(FEATURES) * len(SERVERS) - 2 - len(NOT_APPLICABLE)
+    assert f"1 cells live, 1 recorded, {len(NOT_APPLICABLE)} n/a, {left} unverified," in page
+    (feature, server), _ = next(iter(NOT_APPLICABLE.items()))
+    assert dict(zip(SERVERS, row(page, feature), strict=True))[server] == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"server": "vllm", "feature": "telepathy", "how": "live"}, "unknown features"),
+        ({"server": "vlm", "feature": "usage", "how": "live"}, "unknown servers"),
+        ({"server": "llamacpp-embedded", "feature": "auth", "how": "live"}, "not applicable"),
+    ],
+)
+def test_unknown_cells_are_refused(item: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render([item])
