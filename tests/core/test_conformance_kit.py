@@ -63,6 +63,22 @@ def test_capabilities_not_claimed_are_not_collected() -> None:
     assert callable(Minimal.test_embeddings_are_refused)
     assert callable(TestScriptedProviderConformance.test_tools)
 
+    class Claiming(Minimal):  # a shared base class in between
+        tools = True
+
+        def test_embeddings_are_refused(self) -> None:  # a provider's own version
+            pass
+
+    class Unclaiming(Claiming):
+        tools = False
+
+    assert Claiming.test_tools is ProviderConformance.__dict__["test_tools"]
+    assert (
+        Claiming.test_embeddings_are_refused
+        is not (ProviderConformance.__dict__["test_embeddings_are_refused"])
+    )
+    assert Unclaiming.test_tools is None  # type: ignore[comparison-overlap]
+
 
 @pytest.mark.parametrize(
     ("fragments", "problem"),
@@ -86,3 +102,148 @@ def test_foreign_exceptions_from_a_provider_still_reach_hosts_as_provider_errors
     leaky = ScriptedProvider(script=[ConnectionResetError("raw socket error")], name="leaky")
     with pytest.raises(ProviderError, match="leaky failed: ConnectionResetError: raw socket error"):
         list(leaky.stream("hi"))
+
+
+# --- each check fails on a provider that breaks its rule -----------------------------------------
+# The kit runs in a pytest of its own (pytester) against deliberately broken providers; the one
+# check that names the broken rule must fail, and the others must still pass.
+
+BROKEN = '''
+import asyncio
+
+import attrs
+import pytest
+
+from switchboard import Operation, Secret, Status, TextDelta
+from switchboard.testing import ScriptedExchange, ScriptedOptions, ScriptedProvider
+from switchboard.testing.conformance import ProviderConformance
+
+
+class Down(ScriptedProvider):
+    def status_operation(self):
+        return Operation.of(Status(connected=False, error="down"))
+
+
+class Base(ProviderConformance):
+    provider_class = ScriptedProvider
+
+    @pytest.fixture
+    def provider(self):
+        with self.provider_class(name="p") as provider:
+            yield provider
+
+    @pytest.fixture
+    def failing_provider(self):
+        from switchboard import ServerError
+
+        return Down(script=[ServerError("down")], name="down")
+
+
+class Chatty(ScriptedProvider):
+    """Its status check generates text."""
+
+    def status_operation(self):
+        def run():
+            self.complete("ping")
+            return Status(connected=True)
+
+        async def arun():
+            return run()
+
+        return Operation.call(run, arun)
+
+
+class TestChatty(Base):
+    provider_class = Chatty
+
+
+class Panicky(Down):
+    """Its status raises instead of reporting."""
+
+    def status_operation(self):
+        raise RuntimeError("no status today")
+
+
+class TestPanicky(Base):
+    @pytest.fixture
+    def failing_provider(self):
+        from switchboard import ServerError
+
+        return Panicky(script=[ServerError("down")], name="panicky")
+
+
+class TwoFacedExchange(ScriptedExchange):
+    async def _abatches(self):
+        async for batch in super()._abatches():
+            yield [TextDelta(f.text.upper()) if isinstance(f, TextDelta) else f for f in batch]
+
+
+class TwoFaced(ScriptedProvider):
+    """Its async stream says something else than its sync stream."""
+
+    def chat_exchange(self, request):
+        exchange = super().chat_exchange(request)
+        return TwoFacedExchange(exchange._steps)
+
+
+class TestTwoFaced(Base):
+    provider_class = TwoFaced
+
+
+@attrs.define
+class KeyedOptions(ScriptedOptions):
+    api_key: Secret | None = None
+
+
+class Blabbing(ScriptedProvider):
+    """Its repr shows the key."""
+
+    options_class = KeyedOptions
+
+    def __init__(self, options=None, **kwargs):
+        super().__init__(options or KeyedOptions(), **kwargs)
+
+    def __repr__(self):
+        key = self.options.api_key
+        return f"<Blabbing {key.reveal() if key else None}>"
+
+
+class BlabbingDown(Blabbing):
+    def status_operation(self):
+        return Operation.of(Status(connected=False, error="down"))
+
+
+class TestBlabbing(Base):
+    provider_class = Blabbing
+    secret_option = "api_key"
+
+    @pytest.fixture
+    def failing_provider(self):
+        from switchboard import ServerError
+
+        return BlabbingDown(KeyedOptions(), script=[ServerError("down")], name="down")
+'''
+
+
+@pytest.fixture
+def kit_run(pytester: pytest.Pytester) -> Any:
+    pytester.makepyfile(test_broken=BROKEN)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-rf")
+    failed = {
+        line.split("::", 1)[1].split(" ", 1)[0].split("[", 1)[0]
+        for line in result.outlines
+        if line.startswith("FAILED ")
+    }
+    return result, failed
+
+
+def test_each_check_fails_where_its_rule_is_broken(kit_run: Any) -> None:
+    result, failed = kit_run
+    assert failed == {
+        "TestChatty::test_status_and_models_generate_nothing",
+        "TestPanicky::test_failures_are_switchboard_errors",
+        "TestTwoFaced::test_sync_and_async_agree",
+        "TestBlabbing::test_secrets_are_never_shown",
+    }, "\n".join(result.outlines[-40:])
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] > 4 * 8  # the rest of each broken provider's run still passes

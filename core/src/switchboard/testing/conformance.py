@@ -152,6 +152,8 @@ class ProviderConformance:
         for name, claimed in claims.items():
             if not claimed:
                 setattr(cls, name, None)  # pytest collects only callables
+            elif getattr(cls, name) is None:  # a base class in between did not claim it
+                setattr(cls, name, ProviderConformance.__dict__[name])
 
     # capability flags -----------------------------------------------------------------------
     tools: ClassVar[bool] = False
