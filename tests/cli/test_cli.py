@@ -430,6 +430,40 @@ def test_sigint_stops_generation_and_exits_130(write_config: Any) -> None:
     assert server.disconnects[0] < 400
 
 
+def test_a_reader_that_goes_away_ends_the_chat_quietly(write_config: Any) -> None:
+    endless = [piece for _ in range(500) for piece in (ANSWER[1], Pause(0.01))]
+    with serving([Reply(body=endless)]) as server:
+        config = write_config(config_for(server.url))
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "switchboard",
+                "--config",
+                str(config),
+                "chat",
+                "-m",
+                "helper",
+                "--json",
+                "hi",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ},
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert b'"text": "Hello"' in process.stdout.readline()  # streaming
+        process.stdout.close()  # `| head -1` has read its line
+        err = process.stderr.read()
+        process.stderr.close()
+        process.wait(timeout=20)
+        assert server.wait_for(lambda: bool(server.disconnects))
+    assert process.returncode == 141
+    assert err == b""
+    assert server.disconnects[0] < 400
+
+
 def test_interactive_chat_on_a_terminal(write_config: Any) -> None:
     import pty
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+OK, FAILED, USAGE, INTERRUPTED, PIPE_CLOSED = 0, 1, 2, 130, 141
 
 
 class UsageError(Exception):
@@ -229,7 +229,9 @@ def _advice(status: Any, key: str) -> str:
     if status.error:
         return "see the error above"
     if not status.loaded_models:
-        return "the server runs but has no model loaded"
+        if status.models:
+            return "no model is in memory yet: the first chat loads one"
+        return "the server answers but lists no model"
     return ""
 
 
@@ -514,8 +516,24 @@ def main(
     except KeyboardInterrupt:
         err.write("\n[interrupted]\n")
         return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, like cat does
+        _silence(out)
+        return PIPE_CLOSED
     except Exception as exc:  # noqa: BLE001 - every failure ends in one clear message
         return _report(exc, args.verbose, err)
+
+
+def _silence(out: TextIO) -> None:
+    """Point ``out`` at /dev/null, so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file: nothing will be flushed to a closed pipe
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _report(exc: Exception, verbose: bool, err: TextIO) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,6 +207,30 @@ def test_inline_think_tags_give_the_same_split_as_the_reasoning_field() -> None:
         by_field.text.strip(),
     )
     assert Response.fold(streamed).thoughts == by_field.thoughts
+
+
+EXIT_MIDSTREAM = """
+import switchboard
+provider = switchboard.load_registry().create_instance("embedded", {"context": 1024})
+stream = provider.stream("Write a long story.", max_tokens=48, extra_body={"ignore_eos": True})
+for i, _ in enumerate(stream):
+    if i == 3:
+        break
+"""
+
+
+@pytest.mark.parametrize("ending", ["stream.close()", "pass  # the stream is left open"])
+def test_the_interpreter_exits_cleanly_in_the_middle_of_a_generation(ending: str) -> None:
+    # llama.cpp must not be running on a thread the interpreter kills at exit: that aborts
+    # the whole process ("FATAL: exception not rethrown")
+    result = subprocess.run(
+        [sys.executable, "-c", EXIT_MIDSTREAM + ending],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "FATAL" not in result.stderr
 
 
 def test_ctrl_c_still_raises_keyboard_interrupt_after_loading(plain: Any) -> None:

@@ -188,7 +188,9 @@ class EngineExchange(Exchange):
     def __iter__(self) -> Iterator[list[Fragment]]:
         server = self.engine().server
         items: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        worker = threading.Thread(target=self._run, args=(server, items.put), daemon=True)
+        # Not a daemon: an interpreter exiting while llama.cpp runs on a daemon thread aborts the
+        # process ("exception not rethrown"). Closing the stream stops it at the next token.
+        worker = threading.Thread(target=self._run, args=(server, items.put))
         worker.start()
         while (item := items.get()) is not _END:
             fragments = self._fragments(item)
@@ -207,7 +209,7 @@ class EngineExchange(Exchange):
             except RuntimeError:  # the loop closed: nobody is listening any more
                 self.stop.set()
 
-        worker = threading.Thread(target=self._run, args=(server, deliver), daemon=True)
+        worker = threading.Thread(target=self._run, args=(server, deliver))  # not a daemon: above
         worker.start()
         while (item := await items.get()) is not _END:
             fragments = self._fragments(item)
