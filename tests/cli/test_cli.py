@@ -372,13 +372,18 @@ def test_models_and_status_against_a_scripted_server(write_config: Any) -> None:
             chunked=False,
         )
 
+    gone = '[providers.gone]\ntype = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\n'
     with serving(reply) as server:
-        config = write_config(config_for(server.url))
+        config = write_config(config_for(server.url, gone))
         listed = switchboard("models", "local", config=config)
+        both = switchboard("models", "local", "gone", config=config)
         status = switchboard("status", "local", config=config)
         everything = switchboard("status", "--json", config=config)
     assert listed.code == 0
     assert listed.out.split() == ["local", "tiny", "context", "2048", "chat"]
+    assert (both.code, both.out) == (1, listed.out)  # what answered is still listed
+    assert "gone" in both.err
+    assert "127.0.0.1:9" in both.err
     assert status.code == 0
     assert status.out.splitlines()[0].split()[:3] == ["local", "ok", "vllm"]
     data = {entry["instance"]: entry for entry in json.loads(everything.out)}

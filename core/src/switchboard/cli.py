@@ -44,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("providers", help="installed provider plugins and load problems")
 
-    models = commands.add_parser("models", help="models of one or all reachable instances")
-    models.add_argument("instance", nargs="?", help="one instance (default: all)")
+    models = commands.add_parser("models", help="models of some or all reachable instances")
+    models.add_argument("instances", nargs="*", help="instances (default: all that answer)")
     models.add_argument("--json", action="store_true", help="JSON output")
 
     for name in ("status", "doctor"):
@@ -177,7 +177,8 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from switchboard._errors import SwitchboardError
 
     host = _host(args)
-    names = [args.instance] if args.instance else host.instance_names()
+    named = bool(args.instances)
+    names = args.instances or host.instance_names()
 
     async def one(name: str) -> tuple[str, Any]:
         provider = _probe(host, name)
@@ -197,7 +198,7 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             failures.append((name, result))
             continue
         rows += [(name, m) for m in result]
-        if not result and args.instance:
+        if not result and named:
             err.write(f"{name}: no models ({getattr(result, 'reason', None) or 'empty list'})\n")
     if args.json:
         from switchboard._converter import converter
@@ -208,10 +209,11 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for name, model in rows:
             context = model.context_length or "?"
             out.write(f"{name:<16} {model.id:<48} context {context:<8} {model.kind}\n")
-    if args.instance and failures:
-        err.write(f"switchboard: {failures[0][1]}\n")
+    if named and failures:
+        for _, failure in failures:
+            err.write(f"switchboard: {failure}\n")
         return FAILED
-    if not args.instance and not rows:
+    if not named and not rows:
         err.write("no instance answered; `switchboard status` says why\n")
     return OK
 
