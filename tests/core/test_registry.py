@@ -58,11 +58,11 @@ def entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     monkeypatch.delenv("SWITCHBOARD_LOAD_PLUGINS", raising=False)
 
     def install(*eps: FakeEntryPoint) -> None:
-        def fake(*, group: str) -> list[FakeEntryPoint]:
+        def fake(group: str) -> list[FakeEntryPoint]:
             assert group == "switchboard"
             return list(eps)
 
-        monkeypatch.setattr("importlib.metadata.entry_points", fake)
+        monkeypatch.setattr("switchboard._entry_points.entry_points", fake)
 
     return install
 

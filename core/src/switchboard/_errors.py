@@ -9,9 +9,7 @@ messages, never from headers or options.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from switchboard._response import Response
@@ -62,8 +60,7 @@ class ConfigError(SwitchboardError, ValueError):
     """Configuration or options that cannot be used as given."""
 
 
-@attrs.frozen
-class OptionIssue:
+class OptionIssue(NamedTuple):
     """One problem found while structuring options: where, what, and which layer set it."""
 
     path: str

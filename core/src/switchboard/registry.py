@@ -7,23 +7,21 @@ control autoloading: ``SWITCHBOARD_DISABLE_PLUGINS`` (comma-separated plugin or 
 names, or ``all``) and ``SWITCHBOARD_LOAD_PLUGINS`` (load only these).
 
 Listing providers imports only the plugin modules; a provider's implementation is imported
-by :meth:`Registry.load` / :meth:`Registry.create`.
+by :meth:`Registry.load` / :meth:`Registry.create`. Listing is kept cheap on purpose (it runs
+on every CLI call): no attrs, no importlib.metadata, no difflib until a name is unknown.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import attrs
 import pluggy
 
-from switchboard import hookspecs
+from switchboard import _entry_points, hookspecs
 from switchboard._errors import DuplicateProviderError, ProviderLoadError, UnknownProviderError
 
 if TYPE_CHECKING:
@@ -46,8 +44,7 @@ _NAME = re.compile(r"[a-z][a-z0-9._-]*\Z")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*\Z")
 
 
-@attrs.frozen
-class ProviderSpec:
+class ProviderSpec(NamedTuple):
     """A registered provider: its name, where its code lives, and who registered it."""
 
     name: str
@@ -66,13 +63,12 @@ class ProviderSpec:
         return f"plugin {self.plugin!r}"
 
 
-@attrs.frozen
-class InstanceSpec:
+class InstanceSpec(NamedTuple):
     """A ready-made provider instance: a name, the provider it uses, and its options."""
 
     name: str
     provider: str
-    options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    options: Mapping[str, Any]
     description: str = ""
     plugin: str = ""
     distribution: str | None = None
@@ -84,8 +80,7 @@ class InstanceSpec:
         return f"plugin {self.plugin!r}{where}"
 
 
-@attrs.frozen
-class PluginProblem:
+class PluginProblem(NamedTuple):
     """A plugin that could not be (fully) loaded, and why."""
 
     plugin: str
@@ -97,8 +92,7 @@ class PluginProblem:
         return f"plugin {self.plugin!r}{where}: {self.error}"
 
 
-@attrs.frozen
-class PluginInfo:
+class PluginInfo(NamedTuple):
     """A loaded plugin and the providers it registered."""
 
     name: str
@@ -184,6 +178,8 @@ class Registry:
             return
         for caller in self._manager.get_hookcallers(plugin) or ():
             if caller.spec is None:
+                import difflib
+
                 known = [n for n in dir(hookspecs) if n.startswith("register_")]
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -250,7 +246,7 @@ class Registry:
         if "all" in disabled:
             return
         entry_points = sorted(
-            metadata.entry_points(group=group),
+            _entry_points.entry_points(group),
             key=lambda ep: (ep.name, ep.dist.name if ep.dist else ""),
         )
         for ep in entry_points:
@@ -286,6 +282,8 @@ class Registry:
         """The ready-made instance registered under ``name`` (did-you-mean on a miss)."""
         specs = self._instances.get(name)
         if not specs:
+            import difflib
+
             known = self.instance_names()
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             raise UnknownProviderError(name, known, close, kind="instance")
@@ -309,6 +307,8 @@ class Registry:
         """
         specs = self._specs.get(name)
         if not specs:
+            import difflib
+
             known = self.names()
             close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
             raise UnknownProviderError(name, known, close)
@@ -333,6 +333,8 @@ class Registry:
                 f"provider {name!r}: {spec.factory!r} is not a switchboard Provider subclass"
             )
         options_class = getattr(factory, "options_class", None)
+        import attrs
+
         if not (isinstance(options_class, type) and attrs.has(options_class)):
             raise ProviderLoadError(
                 f"provider {name!r}: {spec.factory!r} has no attrs options_class"
@@ -359,6 +361,8 @@ class Registry:
                 f"provider {name!r}: options class {spec.options!r} cannot be imported: "
                 f"{_describe(exc)}"
             ) from exc
+        import attrs
+
         if not (isinstance(options_class, type) and attrs.has(options_class)):
             raise ProviderLoadError(f"provider {name!r}: {spec.options!r} is not an attrs class")
         result: type[Any] = options_class

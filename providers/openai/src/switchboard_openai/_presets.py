@@ -6,18 +6,15 @@ instance, so ``lmstudio:<model>`` works with zero configuration.
 
 from __future__ import annotations
 
-from typing import Literal
-
-import attrs
+from typing import Literal, NamedTuple
 
 __all__ = ["DEFAULT_BASE_URL", "PRESETS", "Preset"]
 
 KeyHeader = Literal["authorization", "x-api-key", "both"]
 
 
-@attrs.frozen
-class Preset:
-    """A server family's defaults."""
+class Preset(NamedTuple):
+    """A server family's defaults (a named tuple: importing attrs here would slow listing)."""
 
     name: str
     server: str
