@@ -348,3 +348,75 @@ def test_extra_fields_dispatch_as_their_own_events_when_asked_for() -> None:
 def test_an_extra_field_in_a_block_with_data_comes_first() -> None:
     events = decode(b"data: x\nerror: e\n\n", extra_fields=("error",))
     assert events == [ServerSentEvent("e", "error"), ServerSentEvent("x")]
+
+
+# --- the single-event fast path ----------------------------------------------------------------
+
+
+def decode_fast(*chunks: bytes) -> list[ServerSentEvent]:
+    """Like decode(), but every chunk single_data() accepts bypasses feed()."""
+    decoder = SSEDecoder()
+    events: list[ServerSentEvent] = []
+    for chunk in chunks:
+        data = decoder.single_data(chunk)
+        if data is None:
+            events += decoder.feed(chunk)
+        else:
+            value = data.decode("utf-8", "replace")
+            events.append(ServerSentEvent(value, "message", decoder.last_event_id, decoder.retry))
+    decoder.close()
+    return events
+
+
+one_event = st.builds(
+    lambda prefix, value: f"{prefix}{value}\n\n".encode("utf-8", "surrogatepass"),
+    st.sampled_from(["data: ", "data:", "data:  "]),
+    st.text(max_size=10),
+)
+
+
+@given(st.lists(st.one_of(one_event, streams()), max_size=8))
+def test_the_fast_path_gives_what_feed_gives(chunks: list[bytes]) -> None:
+    assert decode_fast(*chunks) == reference(b"".join(chunks))
+
+
+@pytest.mark.parametrize(
+    ("before", "chunk"),
+    [
+        (b"", b"data: {}\r\n\r\n"),  # CR line ends
+        (b"", b"data: a\ndata: b\n\n"),  # two data lines
+        (b"", b"event: x\ndata: a\n\n"),  # not only data
+        (b"", b"data: a\n"),  # not the end of the event
+        (b"data: half", b" done\n\n"),  # the decoder holds part of a line
+        (b"data: x\n", b"data: y\n\n"),  # the decoder holds data of this event
+        (b"event: add\n", b"data: y\n\n"),  # the decoder holds this event's type
+        (b"data: x\r", b"\ndata: y\n\n"),  # a CR waits for its LF
+    ],
+)
+def test_the_fast_path_declines_what_it_cannot_take_whole(before: bytes, chunk: bytes) -> None:
+    decoder = SSEDecoder()
+    if before:
+        decoder.feed(before)
+    else:
+        decoder.feed(b": hello\n")  # past the stream start (a BOM check)
+    assert decoder.single_data(chunk) is None
+
+
+def test_the_fast_path_answers_between_events_and_leaves_the_decoder_alone() -> None:
+    decoder = SSEDecoder()
+    assert decoder.single_data(b"data: first\n\n") is None  # the stream may start with a BOM
+    assert [e.data for e in decoder.feed(b"id: 7\ndata: first\n\n")] == ["first"]
+    assert decoder.single_data(b'data: {"a": 1}\n\n') == b'{"a": 1}'
+    assert decoder.single_data(b"data:x\n\n") == b"x"
+    assert [(e.data, e.id) for e in decoder.feed(b"data: next\n\n")] == [("next", "7")]
+    decoder.close()
+    assert decoder.single_data(b"data: late\n\n") is None
+
+
+def test_the_fast_path_leaves_oversized_events_to_feed() -> None:
+    decoder = SSEDecoder(max_event_size=8)
+    decoder.feed(b": start\n")
+    assert decoder.single_data(b"data: 1234\n\n") == b"1234"
+    assert decoder.single_data(b"data: 123456789\n\n") is None
+    with pytest.raises(StreamLimitError):
+        decoder.feed(b"data: 123456789\n\n")

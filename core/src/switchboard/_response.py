@@ -100,9 +100,7 @@ class Response:
     def fold(cls, fragments: Iterable[Fragment]) -> Response:
         """Fold a whole fragment stream."""
         response = cls()
-        add = response.add
-        for fragment in fragments:
-            add(fragment)
+        response.extend(fragments)
         return response
 
     def _state(self, choice: int) -> _State:
@@ -142,10 +140,15 @@ class Response:
         pending.parts.append(delta.arguments_delta)
 
     def extend(self, fragments: Iterable[Fragment]) -> None:
-        """Fold several fragments in."""
-        add = self.add
+        """Fold several fragments in (text deltas, nearly all of a stream, inline)."""
+        states = self._states
         for fragment in fragments:
-            add(fragment)
+            if type(fragment) is TextDelta:
+                state = states.get(fragment.choice)
+                if state is not None:
+                    state.text.append(fragment.text)
+                    continue
+            self.add(fragment)
 
     def merge(self, later: Response) -> Response:
         """A new response equal to folding this one's fragments followed by ``later``'s."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from switchboard._errors import ProviderError
 from switchboard._response import Response
-from switchboard.fragments import Fragment
+from switchboard.fragments import Fragment, TextDelta
 
 if TYPE_CHECKING:
     from switchboard.provider import Exchange
@@ -27,12 +27,22 @@ def _failed(exc: BaseException, response: Response, who: str) -> ProviderError:
 
 
 def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment, None, None]:
-    add = response.add
+    # A batch (what one chunk brought) is folded as it arrives, then handed out. Most batches
+    # are one text delta of a choice already started: folded inline, the hottest path.
+    extend = response.extend
+    states = response._states
     try:
         for batch in exchange:
-            for fragment in batch:
-                add(fragment)
-                yield fragment
+            if type(batch) is list and len(batch) == 1:
+                fragment = batch[0]
+                if type(fragment) is TextDelta:
+                    state = states.get(fragment.choice)
+                    if state is not None:
+                        state.text.append(fragment.text)
+                        yield fragment
+                        continue
+            extend(batch)
+            yield from batch
     except Exception as exc:
         error = _failed(exc, response, who)
         if error is exc:
@@ -43,11 +53,11 @@ def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment
 
 
 async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenerator[Fragment, None]:
-    add = response.add
+    extend = response.extend
     try:
         async for batch in exchange:
+            extend(batch)
             for fragment in batch:
-                add(fragment)
                 yield fragment
     except Exception as exc:
         error = _failed(exc, response, who)

@@ -74,6 +74,7 @@ class SSEDecoder:
         "_event",
         "_extra",
         "_extra_fields",
+        "_idle",
         "_plain",
         "_skip_lf",
         "last_event_id",
@@ -107,9 +108,23 @@ class SSEDecoder:
         self._event = ""
         self._extra_fields = frozenset(extra_fields)
         self._extra: list[ServerSentEvent] = []
+        self._idle = False  # between events with nothing pending: single_data() may answer
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Parse more bytes; return the events they complete (possibly none)."""
+        self._idle = False
+        events = self._feed(chunk)
+        self._idle = (
+            self._plain
+            and not self._check_start
+            and not self._buffer
+            and not self._data
+            and not self._event
+            and not self._extra
+        )
+        return events
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
         if self._closed:
             raise MalformedStreamError("SSEDecoder.feed() called after close()")
         if self._plain:
@@ -137,6 +152,30 @@ class SSEDecoder:
             return []
         return self._process(lines)
 
+    def single_data(self, chunk: bytes) -> bytes | None:
+        """The fast path for the commonest chunk, one whole event of one ``data`` line.
+
+        If the decoder is between events (nothing buffered or pending) and ``chunk`` is exactly
+        ``data: <value>\n\n`` (or ``data:<value>``, LF line ends, no CR), returns the raw
+        ``<value>`` bytes; feeding ``chunk`` would dispatch one event whose data is those bytes
+        decoded as UTF-8 (with replacement) and leave the decoder as it is now. Otherwise
+        returns ``None`` and the chunk must go to :meth:`feed`. The decoder is never changed.
+        """
+        if not self._idle or 13 in chunk:  # 13: CR, a line end of its own
+            return None
+        end = len(chunk) - 2
+        if chunk.find(10) != end or chunk[-1] != 10:  # 10: LF; exactly "...\n\n"
+            return None
+        if chunk[:6] == b"data: ":
+            start = 6
+        elif chunk[:5] == b"data:":
+            start = 5
+        else:
+            return None
+        if end - start >= self.max_event_size or end > self.max_line_size:
+            return None  # maybe too large: feed() decides, and says so
+        return chunk[start:end]
+
     def close(self) -> list[ServerSentEvent]:
         """Signal the end of the stream; returns the events it completes (always none).
 
@@ -147,6 +186,7 @@ class SSEDecoder:
         if self._closed:
             return []
         self._closed = True
+        self._idle = False
         tail = self._decoder.decode(b"", final=True)
         if self._check_start:
             tail = self._start(tail)

@@ -628,3 +628,169 @@ def test_folded_response_adds_up_the_deltas(chunks: list[dict[str, Any]]) -> Non
         assert "".join(parts) == call.arguments
     assert sum(isinstance(f, Completion) for f in fragments) == 1
     assert isinstance(fragments[-1], Completion)
+
+
+# --- the text-only fast path changes nothing ---------------------------------------------------
+
+
+class GeneralPathOnly(ChunkAssembler):
+    def _text_only(self, data: dict[str, Any]) -> TextDelta | None:
+        return None
+
+
+MISSING = object()
+texts = st.sampled_from(["Hel", "lo", "", " <think>", "</think>", "x\n"])
+
+
+def _maybe(value: Any) -> Any:
+    return st.one_of(st.just(MISSING), value)
+
+
+@st.composite
+def choices(draw: st.DrawFn) -> dict[str, Any]:
+    delta_fields = draw(
+        st.dictionaries(
+            st.sampled_from(["content", "role", "reasoning_content", "refusal"]),
+            st.one_of(texts, st.none(), st.integers(0, 2)),
+            max_size=2,
+        )
+    )
+    choice = {
+        "index": draw(_maybe(st.sampled_from([0, 1, None, "0"]))),
+        "delta": draw(st.one_of(st.just(delta_fields), st.none(), st.just("text"))),
+        "finish_reason": draw(_maybe(st.sampled_from([None, "stop", "", "length"]))),
+        "logprobs": draw(_maybe(st.none())),
+    }
+    return {k: v for k, v in choice.items() if v is not MISSING}
+
+
+@st.composite
+def wire_chunks(draw: st.DrawFn) -> dict[str, Any]:
+    chunk = {
+        "choices": draw(st.one_of(st.lists(choices(), max_size=2), st.just("oops"))),
+        "model": draw(_maybe(st.sampled_from(["m1", "m2", "", None]))),
+        "system_fingerprint": draw(_maybe(st.sampled_from(["fp1", None]))),
+        "usage": draw(_maybe(st.one_of(st.none(), st.just({"completion_tokens": 3})))),
+        "timings": draw(_maybe(st.just({"predicted_n": 3}))),
+        "service_tier": draw(_maybe(st.just("default"))),
+        "error": draw(_maybe(st.none())),
+        "id": "chatcmpl-1",
+    }
+    return {k: v for k, v in chunk.items() if v is not MISSING}
+
+
+def _outcome(assembler: ChunkAssembler, chunks: list[dict[str, Any]]) -> list[Any]:
+    out: list[Any] = []
+    for data in chunks:
+        try:
+            out.append(assembler.chunk(data))
+        except Exception as exc:
+            out.append((type(exc), str(exc)))
+            return out
+    try:
+        out.append(assembler.finish(clean=True))
+    except Exception as exc:
+        out.append((type(exc), str(exc)))
+    out.append((assembler.model, assembler.metrics, assembler.usage))
+    return out
+
+
+TWISTS = [
+    None,
+    "usage",
+    "usage-null",
+    "timings",
+    "service_tier",
+    "error-null",
+    "role",
+    "reasoning",
+    "index",
+    "index-none",
+    "done",
+    "empty-model",
+    "logprobs",
+]
+
+
+def plain(text: str, twist: str | None, model: str = "m1", fingerprint: str = "fp1") -> Any:
+    """What the fast path takes, or that with one thing that sends it away (``twist``)."""
+    choice: dict[str, Any] = {"index": 0, "delta": {"content": text}, "finish_reason": None}
+    chunk: dict[str, Any] = {"choices": [choice], "model": model, "system_fingerprint": fingerprint}
+    if twist == "usage":
+        chunk["usage"] = {"completion_tokens": 2}
+    elif twist == "usage-null":
+        chunk["usage"] = None
+    elif twist == "timings":
+        chunk["timings"] = {"predicted_n": 2}
+    elif twist == "service_tier":
+        chunk["service_tier"] = "default"
+    elif twist == "error-null":
+        chunk["error"] = None
+    elif twist == "role":
+        choice["delta"]["role"] = "assistant"
+    elif twist == "reasoning":
+        choice["delta"]["reasoning_content"] = "hmm"
+    elif twist == "index":
+        choice["index"] = 1
+    elif twist == "index-none":
+        choice["index"] = None
+    elif twist == "done":
+        choice["finish_reason"] = "stop"
+    elif twist == "empty-model":
+        chunk["model"] = ""
+    elif twist == "logprobs":
+        choice["logprobs"] = None
+    return chunk
+
+
+@st.composite
+def plain_chunks(draw: st.DrawFn) -> dict[str, Any]:
+    return plain(
+        draw(texts),
+        draw(st.sampled_from(TWISTS)),
+        draw(st.sampled_from(["m1", "m2", ""])),
+        draw(st.sampled_from(["fp1", "fp2"])),
+    )
+
+
+@pytest.mark.parametrize("twist", TWISTS)
+@pytest.mark.parametrize("think", ["auto", "off"])
+def test_each_chunk_the_fast_path_declines_comes_out_the_same(
+    twist: str | None, think: str
+) -> None:
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}], "model": "m0"},
+        plain("Hello", None),
+        plain("there", twist, model="m2", fingerprint="fp2"),
+        plain("!", None),
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    assert _outcome(ChunkAssembler(think_tags=think), chunks) == _outcome(
+        GeneralPathOnly(think_tags=think), chunks
+    )
+
+
+@given(
+    st.lists(st.one_of(plain_chunks(), wire_chunks()), max_size=10),
+    st.sampled_from(["auto", "open", "off"]),
+)
+def test_the_fast_path_gives_what_the_general_path_gives(
+    chunks: list[dict[str, Any]], think: str
+) -> None:
+    fast = _outcome(ChunkAssembler(think_tags=think), chunks)
+    general = _outcome(GeneralPathOnly(think_tags=think), chunks)
+    assert fast == general
+
+
+def test_the_fast_path_takes_plain_text_chunks() -> None:
+    assembler = ChunkAssembler(think_tags="off")
+    assembler.chunk({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+    plain = {
+        "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}],
+        "model": "m",
+        "system_fingerprint": "fp",
+        "usage": None,
+    }
+    assert assembler._text_only(plain) == TextDelta("Hi")
+    assert (assembler.model, assembler.metrics) == ("m", {"system_fingerprint": "fp"})
+    assert assembler._text_only({**plain, "usage": {"completion_tokens": 1}}) is None

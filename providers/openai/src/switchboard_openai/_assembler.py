@@ -7,6 +7,8 @@ delta or repeated for every call; arguments folded into the finish chunk; whole 
 usage wherever a server puts it, finish reasons normalised, and exactly one
 :class:`~switchboard.Completion` per choice at the end. It takes decoded JSON objects, so the
 SSE parser, the whole-body parser and in-process backends (embedded llama.cpp) all share it.
+Objects are checked as ``dict`` (what JSON decodes to), not ``Mapping``: an ABC check per key
+would cost more than the rest of a chunk.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def _int(value: Any) -> int | None:
 
 def _dig(data: Any, *keys: str) -> Any:
     for key in keys:
-        if not isinstance(data, Mapping):
+        if not isinstance(data, dict):
             return None
         data = data.get(key)
     return data
@@ -141,6 +143,10 @@ class ChunkAssembler:
 
     def chunk(self, data: Any, *, whole: bool = False) -> list[Fragment]:
         """Assemble one decoded chunk (``whole``: a non-streaming response body)."""
+        if not whole and type(data) is dict:
+            text = self._text_only(data)
+            if text is not None:
+                return [text]
         if type(data) is not dict:
             raise MalformedStreamError(
                 f"{self.label}: expected a JSON object in the stream, got {type(data).__name__}"
@@ -153,10 +159,10 @@ class ChunkAssembler:
         if model:
             self.model = str(model)
         usage = data.get("usage")
-        if isinstance(usage, Mapping):
+        if isinstance(usage, dict):
             self.usage = usage
         timings = data.get("timings")
-        if isinstance(timings, Mapping):
+        if isinstance(timings, dict):
             self.metrics.update(timings)
         for key in COPIED_METRICS:
             value = data.get(key)
@@ -187,13 +193,43 @@ class ChunkAssembler:
                 self._emit_calls(state, out)
         return out
 
+    def _text_only(self, data: dict[str, Any]) -> TextDelta | None:
+        """The fast path for the commonest chunk: one choice, already started, whose delta is
+        only text, and nothing else that needs handling. ``None``: take the general path,
+        which also reports whatever is malformed."""
+        try:
+            (choice,) = data["choices"]
+            delta = choice["delta"]
+            content = delta["content"]
+        except (KeyError, TypeError, ValueError):
+            return None
+        if type(content) is not str or not content or len(delta) != 1 or len(choice) > 3:
+            return None
+        index = choice.get("index", 0)
+        if type(index) is not int or choice.get("finish_reason") is not None:
+            return None
+        state = self.choices.get(index)
+        if state is None or state.think is not None:
+            return None
+        if "usage" in data and data["usage"] is not None:
+            return None
+        if "error" in data or "timings" in data or "service_tier" in data:
+            return None
+        model = data.get("model")
+        if model:
+            self.model = model if type(model) is str else str(model)
+        fingerprint = data.get("system_fingerprint")
+        if fingerprint is not None:
+            self.metrics["system_fingerprint"] = fingerprint
+        return TextDelta(content, index)
+
     def _extras(self, state: _Choice, choice: dict[str, Any]) -> None:
         for key in CHOICE_METRICS:
             value = choice.get(key)
             if value is not None:
                 state.metrics[key] = value
         logprobs = choice.get("logprobs")
-        if isinstance(logprobs, Mapping) and isinstance(logprobs.get("content"), list):
+        if isinstance(logprobs, dict) and isinstance(logprobs.get("content"), list):
             state.logprobs += logprobs["content"]
 
     def _delta(
@@ -390,5 +426,5 @@ def _complete_json(text: str) -> bool:
 def _text_of(content: Any) -> str:
     """Content given as a list of parts (some servers echo the request shape)."""
     if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return str(content)

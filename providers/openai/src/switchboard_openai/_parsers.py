@@ -37,18 +37,40 @@ def _snippet(data: str | bytes, size: int = 120) -> str:
 class SSEParser:
     """``text/event-stream`` chat chunks through the WHATWG decoder and the assembler."""
 
-    __slots__ = ("_assembler", "_done", "_sse", "error", "progress")
+    __slots__ = ("_assembler", "_done", "_single", "_sse", "_text_only", "error", "progress")
 
     def __init__(self, assembler: ChunkAssembler, *, max_event_size: int) -> None:
         self._assembler = assembler
         self._sse = SSEDecoder(
             max_line_size=max_event_size, max_event_size=max_event_size, extra_fields=("error",)
         )
+        self._single = self._sse.single_data
+        self._text_only = assembler._text_only
         self._done = False
         self.progress = 0
         self.error: ProviderError | None = None
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        # The hot path: a chunk that is one event of one data line, holding one text delta.
+        data = self._single(chunk)
+        if data is None or self._done:
+            return self._feed(chunk)
+        if data == b"[DONE]":
+            self.progress += 1
+            self._done = True
+            return _EMPTY
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return self._feed(chunk)  # the general path says what is wrong with it
+        self.progress += 1
+        if type(payload) is dict:
+            text = self._text_only(payload)
+            if text is not None:
+                return [text]
+        return self._assembler.chunk(payload)
+
+    def _feed(self, chunk: bytes) -> Sequence[Fragment]:
         events = self._sse.feed(chunk)
         if not events:
             return _EMPTY
