@@ -205,6 +205,22 @@ class _Call(Operation[T]):
         return await self._afunction()
 
 
+_TYPED_CALLS = 64  # distinct plain call options remembered per provider instance
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_key(options: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key for call options made only of plain values, else ``None``. Types are
+    part of it, so ``temperature=1`` and ``temperature=True`` stay apart."""
+    key = []
+    for name, value in options.items():
+        if type(value) not in _PLAIN:
+            return None
+        key.append((name, type(value), value))
+    key.sort(key=lambda item: item[0])
+    return tuple(key)
+
+
 class Provider(abc.ABC, Generic[OptionsT]):
     """A configured provider instance: the one object hosts stream chats through.
 
@@ -227,6 +243,7 @@ class Provider(abc.ABC, Generic[OptionsT]):
 
             resolved = resolve((f"instance:{self.name}", converter.unstructure(options)))
         self.resolved = resolved
+        self._typed_calls: dict[tuple[Any, ...], OptionsT] = {}
 
     @classmethod
     def from_options(
@@ -285,14 +302,29 @@ class Provider(abc.ABC, Generic[OptionsT]):
         return ChatRequest(conversation, tuple(tools), self.options_for(**options), stream)
 
     def options_for(self, **options: Any) -> OptionsT:
-        """The typed options of a call: ``options`` merged over the instance's, validated."""
+        """The typed options of a call: ``options`` merged over the instance's, validated.
+
+        Calls that repeat the same plain options (strings, numbers, booleans, ``None``: say
+        ``model=...`` and ``temperature=...``) reuse the typed options of the first such call:
+        merging and validating them again could only give the same result. Typed options
+        are shared, so they are never to be mutated.
+        """
         if not options:
             return self.options
+        key = _plain_key(options)
+        if key is not None:
+            cached = self._typed_calls.get(key)
+            if cached is not None:
+                return cached
         typed: OptionsT = structure(
             self.options_class,
             self.resolved.with_layer("call", options),
             target=f"provider {self.name!r}",
         )
+        if key is not None:
+            if len(self._typed_calls) >= _TYPED_CALLS:
+                self._typed_calls.clear()
+            self._typed_calls[key] = typed
         return typed
 
     def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:

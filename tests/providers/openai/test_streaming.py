@@ -223,6 +223,54 @@ def test_where_requests_go(options: dict[str, Any], url: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("call", "url", "authorization"),
+    [
+        ({}, "http://127.0.0.1:9/v1/chat/completions", "Bearer sk-instance"),
+        ({"model": "other"}, "http://127.0.0.1:9/v1/chat/completions", "Bearer sk-instance"),
+        (
+            {"base_url": "http://127.0.0.1:7/v1"},
+            "http://127.0.0.1:7/v1/chat/completions",
+            "Bearer sk-instance",
+        ),
+        ({"port": 5}, "http://127.0.0.1:9/v1/chat/completions", "Bearer sk-instance"),
+        ({"api_key": "sk-call"}, "http://127.0.0.1:9/v1/chat/completions", "Bearer sk-call"),
+        ({"api_key": None}, "http://127.0.0.1:9/v1/chat/completions", None),
+    ],
+)
+def test_a_call_can_change_where_it_goes_and_with_which_key(
+    call: dict[str, Any], url: str, authorization: str | None
+) -> None:
+    provider, _ = replay_provider(HELLO, api_key="sk-instance")
+    for _ in range(2):  # the second time from the options cache
+        request = provider.dry_run("hi", **call)
+        assert request["url"] == url
+        shown = request["headers"].get("Authorization")
+        assert shown == (None if authorization is None else "Bearer ********")
+    sent_request = None
+    for _ in range(2):
+        provider.complete("hi", **call)
+        sent_request = provider._transports[0].requests[-1]  # type: ignore[attr-defined]
+        assert str(sent_request.url) == url
+        assert sent_request.headers.get("authorization") == authorization
+
+
+def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None:
+    provider, _ = replay_provider(HELLO)
+    first = provider.options_for(temperature=1, model="m")
+    assert provider.options_for(model="m", temperature=1) is first  # same options, any order
+    with pytest.raises(switchboard.OptionsError, match="got a boolean"):
+        provider.options_for(temperature=True, model="m")  # True == 1, yet not a number
+    assert provider.options_for(temperature=0.5) is not first
+    with pytest.raises(switchboard.OptionsError, match=r"\$\.temperature"):
+        provider.options_for(temperature="hot")
+    with pytest.raises(switchboard.OptionsError, match=r"\$\.temperature"):
+        provider.options_for(temperature="hot")  # failures are never cached
+    extra = provider.options_for(extra_body={"top_k": 1})  # not plain: never cached
+    assert provider.options_for(extra_body={"top_k": 1}) is not extra
+    assert provider.options_for(extra_body={"top_k": 1}) == extra
+
+
+@pytest.mark.parametrize(
     ("options", "message"),
     [
         ({"preset": "lmstudoi"}, "unknown preset 'lmstudoi'. Did you mean 'lmstudio'?"),

@@ -66,7 +66,18 @@ class OpenAIProvider(Provider[OpenAIOptions]):
         return self._target.base_url
 
     def _where(self, options: OpenAIOptions) -> Target:
-        return self._target if options is self.options else target(options, self.name)
+        """Where a call goes: the instance's own target unless the call changed it."""
+        mine = self.options
+        if options is mine or (
+            options.base_url == mine.base_url
+            and options.preset == mine.preset
+            and options.host == mine.host
+            and options.port == mine.port
+            and options.api_key == mine.api_key
+            and options.api_key_header == mine.api_key_header
+        ):
+            return self._target
+        return target(options, self.name)
 
     def _pool(self, where: Target, options: OpenAIOptions) -> Clients:
         key = (where.https, options.verify, not where.loopback)
