@@ -60,6 +60,20 @@ def compat(session: nox.Session) -> None:
     session.log("wrote docs/compatibility.md")
 
 
+@nox.session
+def bench(session: nox.Session) -> None:
+    """switchboard against its peers (openai SDK, litellm, httpx-sse, a minimal hand loop),
+    measured in the same run; writes docs/benchmarks.md, .png and .json. Never asserts a
+    time. ``nox -s bench -- --quick`` is a smoke run."""
+    session.env["UV_COMPILE_BYTECODE"] = "1"  # bytecode compiled at install, as pip does
+    session.install("./core", "./providers/openai", "openai>=1", "httpx-sse", "matplotlib")
+    try:
+        session.install("litellm")
+    except nox.command.CommandFailed:
+        session.warn("litellm did not install: the benchmark goes on without it")
+    session.run("python", "-m", "tests.bench.run", *session.posargs)
+
+
 @nox.session(reuse_venv=True)
 def demo(session: nox.Session) -> None:
     """A real chat, streamed, against llama.cpp with a small packaged model (README, first
