@@ -54,8 +54,17 @@ def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment
 
 async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenerator[Fragment, None]:
     extend = response.extend
+    states = response._states
     try:
         async for batch in exchange:
+            if type(batch) is list and len(batch) == 1:  # the same fast path as _run
+                fragment = batch[0]
+                if type(fragment) is TextDelta:
+                    state = states.get(fragment.choice)
+                    if state is not None:
+                        state.text.append(fragment.text)
+                        yield fragment
+                        continue
             extend(batch)
             for fragment in batch:
                 yield fragment
