@@ -18,6 +18,7 @@ import asyncio
 import email.utils
 import random
 import ssl
+import threading
 import time
 import weakref
 from collections.abc import (
@@ -57,6 +58,7 @@ __all__ = [
     "HTTPOperation",
     "HTTPRequest",
     "HTTPResult",
+    "Limits",
     "ParserFactory",
     "Retries",
     "Timeouts",
@@ -84,12 +86,40 @@ class Timeouts:
     longest gap between events of a stream; keep-alive comments do not count as events. While
     a server is completely silent after the first event, a read waits at most the larger of
     ``first_byte`` and ``idle``. ``total``: the whole call, retries and their waits included.
+    ``keep_alive_is_progress``: count every chunk of bytes as progress, keep-alive comments
+    included (for a server that thinks silently for longer than ``idle`` but pings meanwhile).
     """
 
     connect: float | None = 10.0
     first_byte: float | None = 300.0
     idle: float | None = 120.0
     total: float | None = None
+    keep_alive_is_progress: bool = False
+
+
+def _positive(instance: Any, attribute: Any, value: int) -> None:
+    if value <= 0:
+        raise ValueError(f"must be a positive number, got {value}")
+
+
+@attrs.frozen
+class Limits:
+    """Caps on what one answer may hold, so that a broken or hostile server cannot make a
+    call grow without bound. Going over one fails the call with
+    :class:`~switchboard.StreamLimitError`, and what arrived before stays in the error's
+    ``partial`` response.
+
+    ``event_bytes``: one line or event of a stream. ``body_bytes``: a whole answer read at
+    once (a non-streamed chat, a model list). ``choices``: choices in one answer.
+    ``tool_calls``: tool calls in one answer, all choices together.
+    ``tool_argument_chars``: the arguments (JSON text) of one tool call.
+    """
+
+    event_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
+    body_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive)
+    choices: int = attrs.field(default=64, validator=_positive)
+    tool_calls: int = attrs.field(default=512, validator=_positive)
+    tool_argument_chars: int = attrs.field(default=8 * 1024 * 1024, validator=_positive)
 
 
 @attrs.frozen
@@ -273,6 +303,7 @@ class Clients:
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
+        self._lock = threading.Lock()  # threads racing to build the sync pool build one
 
     def _options(self) -> dict[str, Any]:
         import httpx
@@ -289,11 +320,16 @@ class Clients:
 
     def sync(self) -> httpx.Client:
         """The synchronous client, built on first use."""
-        if self._sync is None:
+        client = self._sync
+        if client is None:
             import httpx
 
-            self._sync = httpx.Client(transport=self._transport, **self._options())
-        return self._sync
+            with self._lock:
+                client = self._sync
+                if client is None:
+                    client = httpx.Client(transport=self._transport, **self._options())
+                    self._sync = client
+        return client
 
     def async_(self) -> httpx.AsyncClient:
         """The async client of the running event loop, built on first use in that loop."""
@@ -309,9 +345,10 @@ class Clients:
 
     def close(self) -> None:
         """Close the sync pool (async pools close with :meth:`aclose` or their loop)."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
 
     async def aclose(self) -> None:
         """Close every pool this loop can close."""
@@ -568,10 +605,11 @@ class HTTPExchange(Exchange):
                 else response.iter_bytes()
             )
             feed, check = parser.feed, clock.check
+            any_bytes = self.timeouts.keep_alive_is_progress
             for chunk in body_chunks:
                 chunks += 1
                 fragments = feed(chunk)
-                check(parser.progress, chunks)
+                check(chunks if any_bytes else parser.progress, chunks)
                 if fragments:
                     yield fragments
                 if parser.error is not None:
@@ -635,10 +673,11 @@ class HTTPExchange(Exchange):
                 else response.aiter_bytes()
             )
             feed, check = parser.feed, clock.check
+            any_bytes = self.timeouts.keep_alive_is_progress
             async for chunk in body_chunks:
                 chunks += 1
                 fragments = feed(chunk)
-                check(parser.progress, chunks)
+                check(chunks if any_bytes else parser.progress, chunks)
                 if fragments:
                     yield fragments
                 if parser.error is not None:

@@ -22,6 +22,7 @@ from switchboard import (
     Completion,
     FinishReason,
     MalformedStreamError,
+    StreamLimitError,
     TextDelta,
     ThoughtDelta,
     ToolCall,
@@ -30,7 +31,7 @@ from switchboard import (
     Usage,
 )
 from switchboard.fragments import Fragment
-from switchboard.http import error_from_payload
+from switchboard.http import Limits, error_from_payload
 from switchboard.thinking import ThinkSplitter
 from switchboard_openai._toolnames import ToolNames
 
@@ -39,16 +40,18 @@ __all__ = ["ChunkAssembler"]
 REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
 COPIED_METRICS = ("system_fingerprint", "service_tier")
 CHOICE_METRICS = ("stop_reason", "matched_stop")
+_DEFAULT_LIMITS = Limits()
 
 
 class _Call:
-    __slots__ = ("emitted", "id", "index", "name", "parts")
+    __slots__ = ("emitted", "id", "index", "name", "parts", "size")
 
     def __init__(self, index: int, call_id: str | None, name: str | None) -> None:
         self.index = index
         self.id = call_id
         self.name = name
         self.parts: list[str] = []
+        self.size = 0  # characters in parts
         self.emitted = False
 
     @property
@@ -108,7 +111,8 @@ class ChunkAssembler:
 
     ``think_tags`` is ``"auto"``, ``"open"`` or ``"off"`` (see ``ThinkSplitter``);
     ``tool_names`` maps wire names back to (source, name); ``label`` names the provider
-    instance in error messages.
+    instance in error messages; ``limits`` caps choices, tool calls and their arguments
+    (:class:`~switchboard.StreamLimitError` past a cap).
     """
 
     def __init__(
@@ -119,7 +123,10 @@ class ChunkAssembler:
         think_close: str = "</think>",
         tool_names: ToolNames | None = None,
         label: str = "openai-compatible",
+        limits: Limits | None = None,
     ) -> None:
+        self._limits = limits or _DEFAULT_LIMITS
+        self._call_count = 0
         self._think_mode = think_tags
         self._think_tags = (think_open, think_close)
         self._names = tool_names or ToolNames()
@@ -133,11 +140,16 @@ class ChunkAssembler:
     def _choice(self, index: int) -> _Choice:
         state = self.choices.get(index)
         if state is None:
+            if len(self.choices) >= self._limits.choices:
+                raise self._over(f"more than {self._limits.choices} choices", "choices")
             think = None
             if self._think_mode != "off":
                 think = ThinkSplitter(self._think_mode, *self._think_tags)
             state = self.choices[index] = _Choice(index, think)
         return state
+
+    def _over(self, what: str, key: str) -> StreamLimitError:
+        return StreamLimitError(f"{self.label}: the answer has {what} (limits.{key})")
 
     # --- chunks -------------------------------------------------------------------------------
 
@@ -147,6 +159,14 @@ class ChunkAssembler:
             text = self._text_only(data)
             if text is not None:
                 return [text]
+        try:
+            return self._chunk(data, whole)
+        except RecursionError:  # str() or json.dumps() of a value nested a thousand deep
+            raise MalformedStreamError(
+                f"{self.label}: a chunk is nested too deeply to read"
+            ) from None
+
+    def _chunk(self, data: Any, whole: bool) -> list[Fragment]:
         if type(data) is not dict:
             raise MalformedStreamError(
                 f"{self.label}: expected a JSON object in the stream, got {type(data).__name__}"
@@ -217,7 +237,9 @@ class ChunkAssembler:
             return None
         model = data.get("model")
         if model:
-            self.model = model if type(model) is str else str(model)
+            if type(model) is not str:
+                return None
+            self.model = model
         fingerprint = data.get("system_fingerprint")
         if fingerprint is not None:
             self.metrics["system_fingerprint"] = fingerprint
@@ -304,6 +326,9 @@ class ChunkAssembler:
             return
         new_id = new_name = None
         if call is None:
+            self._call_count += 1
+            if self._call_count > self._limits.tool_calls:
+                raise self._over(f"more than {self._limits.tool_calls} tool calls", "tool_calls")
             call = _Call(len(state.calls), call_id, name)
             state.calls.append(call)
             new_id, new_name = call_id, name
@@ -316,6 +341,12 @@ class ChunkAssembler:
             state.server_index[server_index] = call
         if arguments:
             call.parts.append(arguments)
+            call.size += len(arguments)
+            if call.size > self._limits.tool_argument_chars:
+                cap = self._limits.tool_argument_chars
+                raise self._over(
+                    f"tool call arguments longer than {cap} characters", "tool_argument_chars"
+                )
         if arguments or new_id is not None or new_name is not None:
             shown = self._names.split(new_name)[1] if new_name is not None else None
             out.append(ToolCallDelta(call.index, new_id, shown, arguments, state.index))
@@ -339,7 +370,12 @@ class ChunkAssembler:
             return None
         if call_id is not None and call.id is not None and call_id != call.id:
             return None  # a new id under a reused index (Ollama) or without index
-        if arguments and arguments == call.arguments and _complete_json(arguments):
+        if (
+            arguments
+            and len(arguments) == call.size  # cheap first: no join for every delta
+            and arguments == call.arguments
+            and _complete_json(arguments)
+        ):
             return _SKIP  # the whole arguments sent again (seen in final flushes)
         if call.emitted:
             return None
@@ -393,6 +429,7 @@ class ChunkAssembler:
             metrics = {**self.metrics, **state.metrics}
             if state.logprobs:
                 metrics["logprobs"] = state.logprobs
+            metrics = {k: v for k, v in metrics.items() if _shallow(v)}
             out.append(Completion(reason, state.finish, usage, self.model, metrics, index))
         return out
 
@@ -420,6 +457,20 @@ def _complete_json(text: str) -> bool:
         json.loads(text)
     except ValueError:
         return False
+    return True
+
+
+def _shallow(value: Any, limit: int = 32) -> bool:
+    """Whether ``value`` nests at most ``limit`` levels (a metric deeper than that is a
+    server's garbage, and left out so the Completion can always be shown as JSON)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
     return True
 
 

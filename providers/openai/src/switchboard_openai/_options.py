@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from switchboard import Secret
-from switchboard.http import Retries, Timeouts
+from switchboard.http import Limits, Retries, Timeouts
 from switchboard.thinking import ThinkTags
 from switchboard_openai._presets import KeyHeader
 
@@ -64,5 +64,6 @@ class OpenAIOptions(ChatOptions):
     query: dict[str, str] = attrs.field(factory=dict)
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     retries: Retries = attrs.field(factory=Retries)
+    limits: Limits = attrs.field(factory=Limits)
     verify: bool | str = True
     warn_insecure_key: bool = True

@@ -13,7 +13,7 @@ from switchboard import (
     TruncatedStreamError,
 )
 from switchboard.fragments import Fragment
-from switchboard.http import error_from_payload
+from switchboard.http import Limits, error_from_payload
 from switchboard.sse import SSEDecoder
 from switchboard_openai._assembler import ChunkAssembler
 
@@ -163,12 +163,16 @@ class UnexpectedBodyParser:
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
         self.progress += 1
-        if len(self._body) < 2048:
-            self._body += chunk[: 2048 - len(self._body)]
+        self._body += chunk[: 2048 - len(self._body)]
+        if len(self._body) >= 2048:  # enough to show; an endless body is not read on
+            self.error = self._error()
         return _EMPTY
 
     def close(self) -> Sequence[Fragment]:
-        raise MalformedStreamError(
+        raise self._error()
+
+    def _error(self) -> MalformedStreamError:
+        return MalformedStreamError(
             f"{self._label}: expected a chat response but the server sent "
             f"{self._content_type or 'a body without a content type'}: "
             f"{_snippet(bytes(self._body))!r} (is base_url pointing at the API?)"
@@ -180,12 +184,12 @@ def choose_parser(
     assembler: ChunkAssembler,
     *,
     stream: bool,
-    max_size: int,
+    limits: Limits,
 ) -> SSEParser | JSONBodyParser | UnexpectedBodyParser:
     """Pick the parser from the response's content type (servers do not always obey)."""
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "text/event-stream" or (stream and not content_type):
-        return SSEParser(assembler, max_event_size=max_size)
+        return SSEParser(assembler, max_event_size=limits.event_bytes)
     if content_type in ("application/json", "") or content_type.endswith("+json"):
-        return JSONBodyParser(assembler, max_size=max_size)
+        return JSONBodyParser(assembler, max_size=limits.body_bytes)
     return UnexpectedBodyParser(content_type, assembler.label)

@@ -30,8 +30,6 @@ from switchboard_openai._toolnames import ToolNames
 
 __all__ = ["OpenAIProvider"]
 
-MAX_RESPONSE = 64 * 1024 * 1024
-
 
 class OpenAIProvider(Provider[OpenAIOptions]):
     """Talks to any OpenAI-compatible server (see :class:`OpenAIOptions`)."""
@@ -83,13 +81,15 @@ class OpenAIProvider(Provider[OpenAIOptions]):
         key = (where.https, options.verify, not where.loopback)
         clients = self._clients.get(key)
         if clients is None:
-            clients = self._clients[key] = Clients(
+            made = Clients(
                 https=where.https,
                 verify=options.verify,
                 trust_env=not where.loopback,
                 transport=self._transports[0],
                 async_transport=self._transports[1],
             )
+            # Threads racing here must share one pool: a lost one would leak its sockets.
+            clients = self._clients.setdefault(key, made)
         return clients
 
     # --- chat ---------------------------------------------------------------------------------
@@ -105,12 +105,13 @@ class OpenAIProvider(Provider[OpenAIOptions]):
             think_close=options.think_close,
             tool_names=names,
             label=self.name,
+            limits=options.limits,
         )
         secret = where.key.reveal() if where.key is not None else None
         url = http_request.url
 
         def parser(status: int, headers: Mapping[str, str]) -> Any:
-            return choose_parser(headers, assembler, stream=request.stream, max_size=MAX_RESPONSE)
+            return choose_parser(headers, assembler, stream=request.stream, limits=options.limits)
 
         def error(status: int, headers: Mapping[str, str], body: bytes) -> Any:
             return error_for_response(
@@ -148,6 +149,7 @@ class OpenAIProvider(Provider[OpenAIOptions]):
             lambda: flow(where, self.name),
             timeouts=self.options.timeouts,
             label=self.name,
+            max_body=self.options.limits.body_bytes,
         )
 
     def models_operation(self) -> Operation[ModelList]:
@@ -168,6 +170,7 @@ class OpenAIProvider(Provider[OpenAIOptions]):
             lambda: embeddings_flow(where, self.name, texts, options),
             timeouts=options.timeouts,
             label=self.name,
+            max_body=options.limits.body_bytes,
         )
 
     # --- lifecycle ------------------------------------------------------------------------------
