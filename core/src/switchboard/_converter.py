@@ -61,6 +61,9 @@ class JSONValueError(TypeError):
         self.path = path
 
 
+_MAX_JSON_DEPTH = 200
+
+
 def check_json(value: Any, path: tuple[str | int, ...] = ()) -> Any:
     """Return a deep copy of ``value`` as plain JSON (dicts, lists, scalars) or raise.
 
@@ -70,6 +73,8 @@ def check_json(value: Any, path: tuple[str | int, ...] = ()) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             raise JSONValueError(f"{value} is not a JSON number", path)
         return value
+    if len(path) > _MAX_JSON_DEPTH:
+        raise JSONValueError(f"nested more than {_MAX_JSON_DEPTH} levels deep", path[:8])
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():

@@ -160,9 +160,11 @@ def error_for_response(
 ) -> ProviderError:
     """The error for a non-2xx response; the API key is scrubbed from anything shown."""
     text = body.decode("utf-8", "replace")
+    if secret:  # servers echo keys back: scrub before anything is kept or shown
+        text = text.replace(secret, "********")
     try:
         payload: Any = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
     if payload is None:
         message = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()[:300]
@@ -170,14 +172,21 @@ def error_for_response(
         kind, code, details = None, None, {}  # type: tuple[str | None, Any, Mapping[str, Any]]
     else:
         message, kind, code, details = _describe(payload)
-    if secret:
-        message = message.replace(secret, "********")
     if status == 401:
         message += " (check the api_key option)"
     elif status == 404 and "model" in message.lower():
         message += " (list the server's models with list_models())"
     elif status == 400 and "model" in message.lower() and "required" in message.lower():
         message += " (set the model option)"
+    elif 300 <= status < 400:
+        location = headers.get("location")
+        where = f" to {location}" if location else ""
+        message = (
+            f"HTTP {status}: {url} redirects{where}; redirects are not followed (credentials "
+            "stay with the server you named), so set base_url to where the API now lives"
+        )
+    if secret:
+        message = message.replace(secret, "********")
     request_id = headers.get("x-request-id") or headers.get("request-id")
     return _build(
         status, message, kind, code, details, label=label, request_id=request_id, body=payload

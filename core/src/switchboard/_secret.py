@@ -77,11 +77,7 @@ class Secret:
                 )
             return value
         assert self._file is not None
-        try:
-            with open(self._file, encoding="utf-8") as handle:
-                return handle.read().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read secret file {self._file!r}: {exc.strerror}") from None
+        return _read_secret_file(self._file)
 
     def unstructure(self) -> Any:
         """The JSON form: the reference for env/file secrets, the mask for literals."""
@@ -106,3 +102,52 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("Secret objects cannot be pickled")
+
+
+_MAX_FILE = 64 * 1024
+
+
+def _read_secret_file(path: str) -> str:
+    """Read a secret file the way ssh reads a key: only a regular file, not readable by
+    every user, and only where the user pointed (``~`` expanded; a link may not lead out of
+    the named file's directory)."""
+    import stat
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"refusing to read the secret file {path!r}: {why}")
+
+    path = os.path.expanduser(path)
+
+    named_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, named_dir]) != named_dir:
+        raise refuse(f"it is a link to {real!r}, outside {named_dir!r}")
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the secret file {path!r}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("it is not a regular file")
+        if os.name == "posix" and info.st_mode & stat.S_IROTH:
+            import warnings
+
+            from switchboard._errors import SecurityWarning
+
+            mode = stat.S_IMODE(info.st_mode)
+            message = (
+                f"every user of this machine can read it (mode {mode:o}); run: chmod o-r {path}"
+            )
+            warnings.warn(f"secret file {path!r}: {message}", SecurityWarning, stacklevel=4)
+            raise refuse(message)
+        data = os.read(fd, _MAX_FILE + 1)
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_FILE:
+        raise refuse(f"it is larger than {_MAX_FILE // 1024} KiB (is it the right file?)")
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise refuse("it is not UTF-8 text") from None

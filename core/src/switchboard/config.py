@@ -404,6 +404,10 @@ def load_config(path: str | os.PathLike[str], *, registry: Registry | None = Non
             source,
             [ConfigIssue("", f"not valid TOML: {exc}", int(line.group(1)) if line else None)],
         ) from None
+    except RecursionError:  # the TOML parser recurses into nested arrays and inline tables
+        raise ConfigFileError(
+            source, [ConfigIssue("", "not readable: arrays or tables are nested too deeply")]
+        ) from None
     return parse_config(data, source=source, text=text, registry=registry)
 
 

@@ -36,12 +36,33 @@ Layer = tuple[str, "Mapping[str, Any]"]
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
-def _copy(value: Any) -> Any:
+MAX_DEPTH = 100
+"""How deeply option values may nest (objects and arrays). Deeper input is an error, not a
+crash: every walk over options (and the JSON encoder after them) then stays far from Python's
+recursion limit."""
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _copy(value: Any, depth: int = 0) -> Any:
     if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items()}
+        if depth >= MAX_DEPTH:
+            raise _TooDeep
+        return {k: _copy(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_copy(v) for v in value]
+        if depth >= MAX_DEPTH:
+            raise _TooDeep
+        return [_copy(v, depth + 1) for v in value]
     return value
+
+
+def _too_deep(path: Path, layer: str) -> OptionsError:
+    return OptionsError(
+        f"layer {layer!r}",
+        [OptionIssue(format_path(path), f"nested more than {MAX_DEPTH} levels deep", layer)],
+    )
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -52,14 +73,27 @@ def merge_patch(target: Any, patch: Any) -> Any:
     >>> merge_patch({"a": 1, "b": {"c": 2, "d": 3}}, {"b": {"c": None, "e": 4}, "f": [5]})
     {'a': 1, 'b': {'d': 3, 'e': 4}, 'f': [5]}
     """
+    try:
+        return _merge(target, patch, 0)
+    except _TooDeep:
+        raise ConfigError(
+            f"a merge patch input is nested more than {MAX_DEPTH} levels deep"
+        ) from None
+
+
+def _merge(target: Any, patch: Any, depth: int) -> Any:
     if not isinstance(patch, Mapping):
-        return _copy(patch)
-    result = {k: _copy(v) for k, v in target.items()} if isinstance(target, Mapping) else {}
+        return _copy(patch, depth)
+    if depth >= MAX_DEPTH:
+        raise _TooDeep
+    result = (
+        {k: _copy(v, depth + 1) for k, v in target.items()} if isinstance(target, Mapping) else {}
+    )
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = _merge(result.get(key), value, depth + 1)
     return result
 
 
@@ -105,6 +139,8 @@ def _apply(
             target.pop(key, None)
             _drop(provenance, path)
         elif isinstance(value, Mapping):
+            if len(path) >= MAX_DEPTH:
+                raise _too_deep(path, layer)
             current = target.get(key)
             if not isinstance(current, dict):
                 _drop(provenance, path)
@@ -113,7 +149,10 @@ def _apply(
             _apply(current, value, path, layer, provenance)
         else:
             _drop(provenance, path)
-            target[key] = _copy(value)
+            try:
+                target[key] = _copy(value, len(path))
+            except _TooDeep:
+                raise _too_deep(path, layer) from None
             provenance[path] = layer
 
 
