@@ -61,6 +61,33 @@ def compat(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """The reliability suite with the full soak (1,000 concurrent streams x 5 rounds, async and
+    from a thread pool) and more fuzz examples; regenerates docs/reliability.md."""
+    install_workspace(session, *TEST_DEPS)
+    evidence = Path(session.create_tmp()) / "reliability.json"
+    env = {
+        "HYPOTHESIS_PROFILE": "dev",
+        "SWITCHBOARD_SOAK": "full",
+        "SWITCHBOARD_RELIABILITY_FILE": str(evidence),
+    }
+    # The page check reads the page this session writes: the default test run makes it.
+    page_check = "tests/reliability/test_report.py::test_every_case_is_on_the_page"
+    session.run("pytest", "tests/reliability", "--deselect", page_check, *session.posargs, env=env)
+    session.run("python", "-m", "tests.reliability.report", str(evidence), "docs/reliability.md")
+    session.log("wrote docs/reliability.md")
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Coverage-guided fuzzing of the stream parser with atheris; ``nox -s fuzz -- SECONDS``
+    (default 120). The default test run fuzzes with hypothesis; this goes further."""
+    install_workspace(session, "atheris")
+    seconds = session.posargs[0] if session.posargs else "120"
+    session.run("python", "-m", "tests.reliability.fuzz_atheris", seconds)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """switchboard against its peers (openai SDK, litellm, httpx-sse, a minimal hand loop),
     measured in the same run; writes docs/benchmarks.md, .png and .json. Never asserts a

@@ -1,0 +1,57 @@
+"""Coverage-guided fuzzing of the stream parser and assembler with atheris (libFuzzer).
+
+``nox -s fuzz`` runs it; by hand: ``python -m tests.reliability.fuzz_atheris SECONDS``. The
+recorded transcripts' bodies seed the corpus. Any exception other than a
+:class:`~switchboard.ProviderError` is a finding: libFuzzer stops and saves the input.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from switchboard import ProviderError, Response
+    from switchboard.http import Limits
+    from switchboard_openai._assembler import ChunkAssembler
+    from switchboard_openai._parsers import SSEParser
+
+LIMITS = Limits(event_bytes=4096, choices=4, tool_calls=8, tool_argument_chars=512)
+TRANSCRIPTS = Path(__file__).resolve().parents[1] / "providers" / "openai" / "transcripts"
+
+
+def one(data: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(data)
+    cuts = provider.ConsumeIntListInRange(provider.ConsumeIntInRange(0, 8), 1, 64)
+    raw = provider.ConsumeBytes(provider.remaining_bytes())
+    parser = SSEParser(ChunkAssembler(limits=LIMITS), max_event_size=LIMITS.event_bytes)
+    fragments = []
+    try:
+        start = 0
+        for size in [*cuts, len(raw)]:
+            fragments += parser.feed(raw[start : start + size])
+            start += size
+            if parser.error is not None:
+                raise parser.error
+        fragments += parser.close()
+    except ProviderError:
+        return
+    Response.fold(fragments)
+
+
+def main(argv: list[str]) -> int:
+    seconds = int(argv[1]) if len(argv) > 1 else 60
+    corpus = Path(tempfile.mkdtemp(prefix="switchboard-fuzz-"))
+    for i, path in enumerate(sorted(TRANSCRIPTS.rglob("*.http"))):
+        body = path.read_bytes().partition(b"\r\n\r\n")[2]
+        (corpus / f"seed-{i}").write_bytes(b"\x00" + body)  # no cuts, then the body
+    atheris.Setup([argv[0], f"-max_total_time={seconds}", "-max_len=8192", str(corpus)], one)
+    atheris.Fuzz()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
