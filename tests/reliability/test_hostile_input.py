@@ -136,7 +136,8 @@ def check_outcome(pieces: list[bytes], limits: Limits | None = None) -> None:
     except ProviderError:
         return  # MalformedStreamError, StreamLimitError, TruncatedStreamError, server errors
     response = Response.fold(fragments)
-    assert response.completion is not None
+    assert response.choices  # every answer has a choice, and each choice ended once
+    assert all(choice.completion is not None for choice in response.choices)
     for fragment in fragments:
         orjson.dumps(dump_fragment(fragment))  # every fragment can be shown as JSON
 
