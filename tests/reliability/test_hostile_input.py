@@ -284,6 +284,22 @@ def test_a_models_answer_larger_than_the_cap() -> None:
         provider.list_models()
 
 
+@fault(
+    "limits",
+    "a limit set to zero, negative or not a number",
+    "OptionsError naming the limit and the layer",
+)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "choices must be a positive number, got 0"), ("x", "expected an integer")],
+)
+def test_a_bad_limit_is_an_options_error(value: Any, message: str) -> None:
+    with pytest.raises(OptionsError, match=message) as info:
+        switchboard.load_registry().create("openai-compatible", {"limits": {"choices": value}})
+    assert info.value.issues[0].path.startswith("$.limits")
+    assert info.value.issues[0].layer == "instance:openai-compatible"
+
+
 # --- deep nesting ---------------------------------------------------------------------------
 
 

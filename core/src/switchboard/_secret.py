@@ -113,10 +113,10 @@ def _read_secret_file(path: str) -> str:
     the named file's directory)."""
     import stat
 
+    path = os.path.expanduser(path)
+
     def refuse(why: str) -> ConfigError:
         return ConfigError(f"refusing to read the secret file {path!r}: {why}")
-
-    path = os.path.expanduser(path)
 
     named_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     real = os.path.realpath(path)

@@ -99,7 +99,7 @@ class Timeouts:
 
 def _positive(instance: Any, attribute: Any, value: int) -> None:
     if value <= 0:
-        raise ValueError(f"must be a positive number, got {value}")
+        raise ValueError(f"{attribute.name} must be a positive number, got {value}")
 
 
 @attrs.frozen

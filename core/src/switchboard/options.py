@@ -47,13 +47,11 @@ class _TooDeep(Exception):
 
 
 def _copy(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, (Mapping, list, tuple)) and depth >= MAX_DEPTH:
+        raise _TooDeep
     if isinstance(value, Mapping):
-        if depth >= MAX_DEPTH:
-            raise _TooDeep
         return {k: _copy(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        if depth >= MAX_DEPTH:
-            raise _TooDeep
         return [_copy(v, depth + 1) for v in value]
     return value
 

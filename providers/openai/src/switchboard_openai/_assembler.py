@@ -415,6 +415,7 @@ class ChunkAssembler:
             self._choice(0)
         out: list[Fragment] = []
         usage = self._usage()
+        shared = {k: v for k, v in self.metrics.items() if _shallow(v)}
         for index in sorted(self.choices):
             state = self.choices[index]
             if state.think is not None:
@@ -426,10 +427,9 @@ class ChunkAssembler:
                 reason = FinishReason.TOOL_CALLS if state.calls else FinishReason.STOP
             elif reason is FinishReason.STOP and state.calls:
                 reason = FinishReason.TOOL_CALLS
-            metrics = {**self.metrics, **state.metrics}
-            if state.logprobs:
+            metrics = {**shared, **{k: v for k, v in state.metrics.items() if _shallow(v)}}
+            if state.logprobs and _shallow(state.logprobs):
                 metrics["logprobs"] = state.logprobs
-            metrics = {k: v for k, v in metrics.items() if _shallow(v)}
             out.append(Completion(reason, state.finish, usage, self.model, metrics, index))
         return out
 
