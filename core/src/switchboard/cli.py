@@ -4,7 +4,8 @@ Building the parser imports nothing but argparse, so ``switchboard --help`` is i
 never loads httpx or a provider; each command imports what it needs when it runs.
 
 Exit codes: 0 success, 1 a provider or server failed, 2 usage or configuration errors, 130
-interrupted. Expected failures print one clear message (``--verbose`` adds the traceback).
+interrupted, 141 the output pipe closed (``| head``). Expected failures print one clear message
+(``--verbose`` adds the traceback).
 """
 
 from __future__ import annotations

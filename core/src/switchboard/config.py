@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 CONFIG_ENV = "SWITCHBOARD_CONFIG"
+"""The environment variable naming the configuration file when ``--config`` is not given."""
 _NAME = re.compile(r"[a-z][a-z0-9._-]*\Z")
 _TOP_KEYS = ("providers", "agents")
 _INSTANCE_KEYS = ("type", "description", "options")
@@ -67,8 +68,12 @@ class ConfigIssue:
     """One problem in a configuration: the key path, what is wrong, and the line if known."""
 
     path: str
+    """Dotted key path of the problem, such as ``agents.coder.options.temperature``; empty for a
+    problem with the whole file."""
     message: str
+    """What is wrong, and what was expected."""
     line: int | None = None
+    """Line of the problem in the TOML file (from 1) when it can be found, else ``None``."""
 
 
 class ConfigFileError(ConfigError):
@@ -90,9 +95,16 @@ class InstanceConfig:
     """A configured provider instance: which provider, and its options (an option layer)."""
 
     provider: str
+    """The provider's name: the section's ``type`` (such as ``"openai-compatible"``), or the
+    provider of the ready-made instance the section is named after."""
     options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    """The instance's option layer: the keys set directly in the section merged with its ``options``
+    table."""
     description: str = ""
-    preset: str | None = None  # the registered instance this one builds on, if any
+    """Free text."""
+    preset: str | None = None
+    """The ready-made instance this one builds on (a section without ``type`` named after one),
+    whose options are the layer below this one; ``None`` if none."""
 
 
 @attrs.frozen
@@ -100,11 +112,20 @@ class AgentConfig:
     """A configured agent: a model reference, a system prompt, tools and option overrides."""
 
     model: str
+    """``"<instance>:<model>"``, split on the first colon (``"ollama:qwen3:8b"`` works), or an
+    instance name alone to use the instance's own ``model``."""
     system_prompt: str | None = None
+    """Sent as a system message before every conversation of this agent; ``None`` or empty sends
+    none."""
     description: str = ""
+    """Free text."""
     options: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    """Option overrides for this agent: a layer over the instance's options and under the call's."""
     extra_body: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
+    """Vendor extras, merged over the instance's ``extra_body`` with JSON Merge Patch."""
     tools: tuple[Tool, ...] = ()
+    """Tools offered on every call of this agent, before the call's own: each a table with ``name``,
+    ``description``, ``parameters`` (a JSON Schema) and ``source``."""
 
     @property
     def layer(self) -> dict[str, Any]:
@@ -123,8 +144,13 @@ class Config:
     """A whole validated configuration."""
 
     instances: Mapping[str, InstanceConfig] = attrs.field(factory=dict, hash=False)
+    """The configured provider instances (``[providers.<name>]``) by name; ready-made instances are
+    not listed unless configured."""
     agents: Mapping[str, AgentConfig] = attrs.field(factory=dict, hash=False)
+    """The configured agents (``[agents.<name>]``) by name."""
     source: str = "<no configuration>"
+    """Where the configuration came from: the file's path, the name given with a mapping
+    (``"<mapping>"`` by default), or ``"<no configuration>"``."""
 
 
 def split_model_reference(reference: str) -> tuple[str, str | None]:
@@ -498,16 +524,29 @@ def _type_schema(t: Any, defs: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+_ROLE = re.compile(r":[a-z]+:`~?(?:[\w.]+\.)?([^`.]+)`")
+
+
+def _plain(rest: str) -> str:
+    """reST inline markup as plain text, for JSON Schema descriptions."""
+    return _ROLE.sub(r"\1", rest).replace("``", "")
+
+
 def _class_schema(cls: Any, defs: dict[str, Any], *, skip: Iterable[str] = ()) -> dict[str, Any]:
     import typing
 
+    from switchboard.options import field_docs
+
     hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
     properties = {}
     required = []
     for field in attrs.fields(cls):
         if field.name in skip:
             continue
         properties[field.name] = _type_schema(hints[field.name], defs)
+        if field.name in docs:
+            properties[field.name]["description"] = _plain(docs[field.name])
         if field.default is attrs.NOTHING:
             required.append(field.name)
     schema: dict[str, Any] = {
@@ -553,7 +592,6 @@ def json_schema(registry: Registry) -> dict[str, Any]:
         "properties": option_properties,
         "additionalProperties": False,
     }
-    agent["properties"]["model"]["description"] = "'<instance>:<model>', or an instance name"
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "switchboard configuration",

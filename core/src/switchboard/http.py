@@ -91,10 +91,20 @@ class Timeouts:
     """
 
     connect: float | None = 10.0
+    """Seconds to open the TCP (and TLS) connection; the same limit applies to sending the request
+    and to waiting for a free pooled connection. ``None`` waits forever."""
     first_byte: float | None = 300.0
+    """Seconds from sending the request to the first event of the answer (prompt processing and
+    model loading happen here); each retry starts it again. ``None`` waits forever."""
     idle: float | None = 120.0
+    """Longest gap in seconds between two events of a streamed answer; keep-alive comments do not
+    count as events. ``None``: no limit."""
     total: float | None = None
+    """Seconds for the whole call, retries and the waits between them included; ``None`` (the
+    default): no limit."""
     keep_alive_is_progress: bool = False
+    """Count every chunk of bytes as progress for ``idle``, keep-alive comments included: for a
+    server that pings while it thinks for longer than ``idle``."""
 
 
 def _positive(instance: Any, attribute: Any, value: int) -> None:
@@ -116,10 +126,17 @@ class Limits:
     """
 
     event_bytes: int = attrs.field(default=16 * 1024 * 1024, validator=_positive)
+    """Largest line or event of a streamed answer, counted in characters after UTF-8 decoding;
+    default 16 MiB."""
     body_bytes: int = attrs.field(default=64 * 1024 * 1024, validator=_positive)
+    """Largest answer read whole, in bytes: a non-streamed chat, a model list, a status probe or an
+    embeddings answer; default 64 MiB."""
     choices: int = attrs.field(default=64, validator=_positive)
+    """Most choices in one answer."""
     tool_calls: int = attrs.field(default=512, validator=_positive)
+    """Most tool calls in one answer, all choices together."""
     tool_argument_chars: int = attrs.field(default=8 * 1024 * 1024, validator=_positive)
+    """Longest arguments (JSON text) of one tool call, in characters; default 8 Mi (8,388,608)."""
 
 
 @attrs.frozen
@@ -133,9 +150,16 @@ class Retries:
     """
 
     attempts: int = 2
+    """How many times a failed chat request is retried, so at most ``attempts + 1`` requests are
+    sent; ``0`` never retries."""
     backoff: float = 0.5
+    """Seconds of the first wait before a retry; retry ``n`` (from 0) waits ``backoff * 2**n``,
+    capped at ``max_backoff``, then scaled by a random 50-100%."""
     max_backoff: float = 8.0
+    """Upper bound in seconds on one computed backoff wait (before the random scaling)."""
     max_retry_after: float = 60.0
+    """Longest ``Retry-After`` in seconds that is waited for; a server asking for longer fails the
+    call at once instead of being retried."""
 
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})

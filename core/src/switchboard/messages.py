@@ -88,6 +88,7 @@ class ImagePart:
 
 
 ContentPart = Union[TextPart, ImagePart]
+"""A part of a message's content: text or an image."""
 
 
 @attrs.frozen
@@ -137,6 +138,7 @@ class ToolMessage:
 
 
 Message = Union[SystemMessage, UserMessage, AssistantMessage, ToolMessage]
+"""Any message of a conversation."""
 
 MessagesLike = Union[str, "Conversation", Iterable[Union[Message, Mapping[str, Any]]]]
 """What hosts may pass as messages: a string, a Conversation, or messages and/or dicts."""
@@ -151,11 +153,15 @@ class Tool:
     """
 
     name: str
+    """The name the model calls the tool by."""
     description: str = ""
+    """What the tool does, for the model to decide when to call it."""
     parameters: Mapping[str, Any] = attrs.field(
         factory=lambda: {"type": "object", "properties": {}}, hash=False
     )
+    """A JSON Schema of the arguments object; the default takes no arguments."""
     source: str | None = None
+    """The MCP server or toolbox the tool comes from, to keep same-named tools apart."""
 
 
 def _where(index: int) -> str:

@@ -25,6 +25,7 @@ from switchboard._errors import MalformedStreamError, StreamLimitError, Truncate
 __all__ = ["DEFAULT_MAX_LINE_SIZE", "NDJSONDecoder"]
 
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
+"""The longest line a decoder accepts unless told otherwise (16 MiB)."""
 
 
 class NDJSONDecoder:

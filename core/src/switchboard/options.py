@@ -23,6 +23,7 @@ __all__ = [
     "Layer",
     "Path",
     "Resolved",
+    "field_docs",
     "format_path",
     "merge_patch",
     "resolve",
@@ -31,7 +32,9 @@ __all__ = [
 
 T = TypeVar("T")
 Path = tuple["str | int", ...]
+"""A JSON path as keys and array indexes: ``("extra_body", "samplers", 2)``."""
 Layer = tuple[str, "Mapping[str, Any]"]
+"""A named option layer: ``("agent:coder", {"temperature": 0.2})``."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
@@ -293,3 +296,51 @@ def structure(
             for path, message in validation_issues(exc, cls)
         ]
         raise OptionsError(target or cls.__name__, issues) from None
+
+
+# --- documentation ---------------------------------------------------------------------------
+
+
+def field_docs(cls: type[Any]) -> dict[str, str]:
+    """The attribute docstrings of an attrs class's fields, inherited ones included.
+
+    An attribute docstring is the string right below a field in the class body (the convention
+    Sphinx autodoc reads)::
+
+        @attrs.define
+        class Options:
+            temperature: float | None = None
+            '''Sampling temperature; unset leaves the server's default.'''
+
+    Returns ``{field name: text}`` with whitespace collapsed, for the fields that have one.
+    The configuration reference and the JSON Schema's descriptions come from here, so a
+    provider documents its options once, next to their definitions. Reads the source, so it
+    is meant for tooling, not for hot paths.
+    """
+    import ast
+    import inspect
+    import itertools
+    import textwrap
+
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not attrs.has(klass):
+            continue
+        try:
+            source = textwrap.dedent(inspect.getsource(klass))
+        except (OSError, TypeError):  # no source (a class made at run time)
+            continue
+        body = ast.parse(source).body[0]
+        if not isinstance(body, ast.ClassDef):  # pragma: no cover - getsource gives the class
+            continue
+        for field, after in itertools.pairwise(body.body):
+            if (
+                isinstance(field, ast.AnnAssign)
+                and isinstance(field.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                docs[field.target.id] = " ".join(after.value.value.split())
+    names = {field.name for field in attrs.fields(cls)}
+    return {name: text for name, text in docs.items() if name in names}

@@ -30,7 +30,9 @@ from switchboard._errors import MalformedStreamError, StreamLimitError
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_LINE_SIZE", "SSEDecoder", "ServerSentEvent"]
 
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
+"""The longest line, in characters, a decoder accepts unless told otherwise (16 Mi)."""
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The largest event data, in characters, a decoder accepts unless told otherwise (16 Mi)."""
 
 
 @attrs.define
@@ -153,7 +155,7 @@ class SSEDecoder:
         return self._process(lines)
 
     def single_data(self, chunk: bytes) -> bytes | None:
-        """The fast path for the commonest chunk, one whole event of one ``data`` line.
+        r"""The fast path for the commonest chunk, one whole event of one ``data`` line.
 
         If the decoder is between events (nothing buffered or pending) and ``chunk`` is exactly
         ``data: <value>\n\n`` (or ``data:<value>``, LF line ends, no CR), returns the raw

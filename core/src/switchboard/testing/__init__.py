@@ -8,12 +8,14 @@ returns), and records every request it receives. Register it by name with
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from switchboard.testing._scripted import (
     ScriptedExchange,
     ScriptedOptions,
     ScriptedProvider,
     Step,
-    plugin,
+    register_providers,
     reply_fragments,
 )
 
@@ -25,3 +27,6 @@ __all__ = [
     "plugin",
     "reply_fragments",
 ]
+
+plugin = SimpleNamespace(__name__="switchboard.testing", register_providers=register_providers)
+"""A plugin object registering the ``"scripted"`` provider: ``load_registry(plugins=[plugin])``."""

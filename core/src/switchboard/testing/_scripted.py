@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
-from types import SimpleNamespace
 from typing import Any, Union
 
 import attrs
@@ -32,7 +31,7 @@ __all__ = [
     "ScriptedOptions",
     "ScriptedProvider",
     "Step",
-    "plugin",
+    "register_providers",
     "reply_fragments",
 ]
 
@@ -164,7 +163,3 @@ def register_providers(register: Any) -> None:
         options="switchboard.testing:ScriptedOptions",
         description="Plays a script of fragments; for tests and examples.",
     )
-
-
-plugin = SimpleNamespace(__name__="switchboard.testing", register_providers=register_providers)
-"""A plugin object registering the ``"scripted"`` provider: ``load_registry(plugins=[plugin])``."""

@@ -180,21 +180,34 @@ class ProviderConformance:
 
     @pytest.fixture
     def provider(self) -> Iterator[Provider[Any]]:
+        """Override: yield (or return) a working provider instance for the checks to use.
+
+        The base version raises ``NotImplementedError``.
+        """
         raise NotImplementedError("override the `provider` fixture")
 
     @pytest.fixture
     def failing_provider(self) -> Iterator[Provider[Any]]:
+        """Override: yield (or return) a provider whose backend cannot answer (an unreachable URL,
+        a missing model file). The base version raises ``NotImplementedError``.
+        """
         raise NotImplementedError("override the `failing_provider` fixture")
 
     # the stream ---------------------------------------------------------------------------------
 
     def test_stream_lifecycle(self, provider: Provider[Any]) -> None:
+        """Streaming ``prompt`` passes :func:`check_lifecycle`, and the stream's ``response`` equals
+        the response folded from its fragments.
+        """
         stream = provider.stream(self.prompt, **self.call_options)
         fragments = list(stream)
         response = check_lifecycle(fragments)
         assert response == stream.response
 
     def test_complete_gives_a_finished_response(self, provider: Provider[Any]) -> None:
+        """``complete()`` returns a ``done`` response with a ``completion``; with ``deterministic``,
+        its text equals that of the same call streamed and collected.
+        """
         response = provider.complete(self.prompt, **self.call_options)
         assert response.done
         assert response.completion is not None
@@ -204,6 +217,9 @@ class ProviderConformance:
 
     @pytest.mark.anyio
     async def test_sync_and_async_agree(self, provider: Provider[Any]) -> None:
+        """``astream()`` passes :func:`check_lifecycle` and ``acomplete()`` finishes; with
+        ``deterministic``, ``astream()`` and ``stream()`` give the same fragments (metrics aside).
+        """
         fragments = [f async for f in provider.astream(self.prompt, **self.call_options)]
         check_lifecycle(fragments)
         if self.deterministic:
@@ -215,6 +231,9 @@ class ProviderConformance:
         await provider.aclose()  # async connection pools belong to this test's event loop
 
     def test_closing_a_stream_closes_its_exchange(self, provider: Provider[Any]) -> None:
+        """Leaving a ``with`` block after the first fragment, or breaking out of a ``for`` loop over
+        a stream, closes the stream's exchange.
+        """
         spies = spy_on(provider)
         with provider.stream(self.prompt, **self.call_options) as stream:
             next(iter(stream))
@@ -227,6 +246,9 @@ class ProviderConformance:
     async def test_closing_an_async_stream_closes_its_exchange(
         self, provider: Provider[Any]
     ) -> None:
+        """Leaving an ``async with`` block over ``astream()`` after the first fragment closes the
+        stream's exchange.
+        """
         spies = spy_on(provider)
         async with provider.astream(self.prompt, **self.call_options) as stream:
             await stream.__anext__()
@@ -236,6 +258,10 @@ class ProviderConformance:
     # failures -------------------------------------------------------------------------------------
 
     def test_failures_are_switchboard_errors(self, failing_provider: Provider[Any]) -> None:
+        """On ``failing_provider``, ``stream()`` and ``complete()`` raise ``ProviderError``;
+        ``status()`` reports not connected or an error instead of raising; ``list_models()``
+        raises a ``SwitchboardError`` or returns a list.
+        """
         with pytest.raises(ProviderError):
             list(failing_provider.stream(self.prompt, **self.call_options))
         with pytest.raises(ProviderError):
@@ -253,11 +279,16 @@ class ProviderConformance:
     async def test_async_failures_are_switchboard_errors(
         self, failing_provider: Provider[Any]
     ) -> None:
+        """On ``failing_provider``, ``acomplete()`` raises ``ProviderError``."""
         with pytest.raises(ProviderError):
             await failing_provider.acomplete(self.prompt, **self.call_options)
         await failing_provider.aclose()
 
     def test_options_are_validated_with_path_and_layer(self, provider: Provider[Any]) -> None:
+        """An unknown option raises ``OptionsError``: via ``from_options(..., name="checked")``, one
+        issue with path ``$.no_such_option_xyz`` and layer ``instance:checked``; via ``stream()``,
+        layer ``call``.
+        """
         with pytest.raises(OptionsError) as info:
             type(provider).from_options({"no_such_option_xyz": 1}, name="checked")
         (issue,) = info.value.issues
@@ -268,6 +299,9 @@ class ProviderConformance:
         assert info.value.issues[0].layer == "call"
 
     def test_status_and_models_generate_nothing(self, provider: Provider[Any]) -> None:
+        """``status()`` reports connected, and neither it nor ``list_models()`` (called only with
+        ``model_listing``) opens a chat exchange.
+        """
         spies = spy_on(provider)
         status = provider.status()
         assert status.connected
@@ -278,6 +312,9 @@ class ProviderConformance:
     def test_secrets_are_never_shown(
         self, provider: Provider[Any], failing_provider: Provider[Any]
     ) -> None:
+        """A key set in ``secret_option`` never appears in reprs, the options, ``explain()``,
+        ``dry_run()`` or errors, for both fixtures. Collected only when ``secret_option`` is set.
+        """
         assert self.secret_option is not None
         key = "sk-" + secrets.token_hex(16)
         shown: list[str] = []
@@ -298,17 +335,29 @@ class ProviderConformance:
     # capabilities --------------------------------------------------------------------------------
 
     def test_usage(self, provider: Provider[Any]) -> None:
+        """``complete()`` gives ``usage`` with integer ``prompt_tokens`` and ``completion_tokens``.
+
+        Collected only with ``usage`` (on by default).
+        """
         usage = provider.complete(self.prompt, **self.call_options).usage
         assert usage is not None
         assert isinstance(usage.prompt_tokens, int)
         assert isinstance(usage.completion_tokens, int)
 
     def test_model_listing(self, provider: Provider[Any]) -> None:
+        """``list_models()`` returns at least one model, and no model has an empty ``id``.
+
+        Collected only with ``model_listing`` (on by default).
+        """
         models = provider.list_models()
         assert models, "no models listed"
         assert all(m.id for m in models), "a listed model has an empty id"
 
     def test_tools(self, provider: Provider[Any]) -> None:
+        """Streaming with ``tools=[tool]`` and ``tool_call_options`` passes :func:`check_lifecycle`
+        and returns tool calls, each naming ``tool`` with arguments that parse to a JSON object.
+        Collected only with ``tools``.
+        """
         options = {**self.call_options, **self.tool_call_options}
         fragments = list(provider.stream(self.prompt, tools=[self.tool], **options))
         response = check_lifecycle(fragments)
@@ -318,23 +367,34 @@ class ProviderConformance:
             assert isinstance(call.parsed_arguments(), dict), "tool arguments are not an object"
 
     def test_reasoning(self, provider: Provider[Any]) -> None:
+        """Streaming with ``reasoning_call_options`` passes :func:`check_lifecycle` and yields at
+        least one ``ThoughtDelta``. Collected only with ``reasoning``.
+        """
         options = {**self.call_options, **self.reasoning_call_options}
         fragments = list(provider.stream(self.prompt, **options))
         check_lifecycle(fragments)
         assert any(isinstance(f, ThoughtDelta) for f in fragments), "no reasoning came back"
 
     def test_vision(self, provider: Provider[Any]) -> None:
+        """A user message with a text part and a 1x1 PNG ``ImagePart`` streams and passes
+        :func:`check_lifecycle`. Collected only with ``vision``.
+        """
         message = UserMessage(
             (TextPart("What is in this image?"), ImagePart.from_bytes(PIXEL_PNG, "image/png"))
         )
         check_lifecycle(list(provider.stream([message], **self.call_options)))
 
     def test_embeddings(self, provider: Provider[Any]) -> None:
+        """``embed()`` of two texts returns two vectors of the same, non-zero length.
+
+        Collected only with ``embeddings``.
+        """
         result = provider.embed(["the sea", "a lighthouse"])
         assert len(result.vectors) == 2
         assert len(result.vectors[0]) == len(result.vectors[1]) > 0
 
     def test_embeddings_are_refused(self, provider: Provider[Any]) -> None:
+        """``embed()`` raises ``NotSupportedError``. Collected only when ``embeddings`` is off."""
         with pytest.raises(NotSupportedError):
             provider.embed(["a"])
 

@@ -124,7 +124,9 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer the next request with the transcript's response (httpx's transport API)."""
         return self._response(request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """The same for an async client."""
         return self._response(request)
