@@ -21,7 +21,10 @@ PROVIDERS = sorted(
 # The example plugin is installed for the tests; tests/plugins/switchboard-broken never is
 # (tests/core/test_third_party.py installs both into a fresh venv of its own).
 TEST_PLUGINS = ["./tests/plugins/switchboard-echo"]
+# The site's generator (tests/docs/build.py); the test suite builds the site too.
+DOCS_DEPS = ["sphinx>=8.1", "furo>=2024.8", "myst-parser>=4"]
 TEST_DEPS = [
+    *DOCS_DEPS,
     "pytest>=8",
     "hypothesis>=6.100",
     "anyio>=4",
@@ -129,3 +132,12 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on every src/ tree."""
     install_workspace(session, "mypy>=1.10", *TEST_DEPS)
     session.run("mypy", "--strict", "core/src", *(f"{p}/src" for p in PROVIDERS))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site: regenerates the reference pages from the code, then builds
+    build/docs/html strictly (any warning, broken link or unresolved reference fails)."""
+    install_workspace(session, *DOCS_DEPS, "pytest>=8")
+    session.run("python", "-m", "tests.docs.generate")
+    session.run("python", "-m", "tests.docs.build", "build/docs", *session.posargs)

@@ -1,7 +1,8 @@
 """Every code example in docs/ runs here.
 
 Each page's ``python`` blocks run top to bottom in one namespace. A ``python`` block followed
-directly by an ``output`` block must print exactly that. A block with a ``title="path"``
+directly by an ``output`` block must print exactly that, where ``...`` stands for any text
+within a line and a line ``...`` for any number of lines (for what a real model says). A block with a ``title="path"``
 attribute shows a file of this repository and must match it byte for byte, so the docs cannot
 drift from tested code. ``console`` blocks hold shell commands (``$ switchboard ...``), each
 followed by its expected standard output; a line ``...`` matches any number of lines. They run
@@ -72,16 +73,33 @@ def _run_blocks(page: Path, found: list[Block], namespace: dict[str, object]) ->
                 raise AssertionError(f"{page.name}:{block.line}: example raised {exc!r}") from exc
         follower = found[i + 1] if i + 1 < len(found) else None
         if follower is not None and follower.lang == "output":
-            assert out.getvalue() == follower.body, f"{page.name}:{block.line}: output differs"
+            expected, actual = follower.body.splitlines(), out.getvalue().splitlines()
+            assert out.getvalue().endswith("\n"), f"{page.name}:{block.line}: no final newline"
+            assert _matches(expected, actual), (
+                f"{page.name}:{block.line}: output differs\nexpected:\n{follower.body}"
+                f"got:\n{out.getvalue()}"
+            )
+
+
+def _line_matches(expected: str, actual: str) -> bool:
+    """Equality, where each ``...`` in the expected line stands for any text."""
+    if "..." not in expected:
+        return expected == actual
+    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual) is not None
 
 
 def _matches(expected: list[str], actual: list[str]) -> bool:
-    """Line-by-line equality where an expected ``...`` line matches any number of lines."""
+    """Line-by-line matching where an expected ``...`` line matches any number of lines."""
     if not expected:
         return not actual
     if expected[0] == "...":
         return any(_matches(expected[1:], actual[i:]) for i in range(len(actual) + 1))
-    return bool(actual) and actual[0] == expected[0] and _matches(expected[1:], actual[1:])
+    return (
+        bool(actual)
+        and _line_matches(expected[0], actual[0])
+        and _matches(expected[1:], actual[1:])
+    )
 
 
 def _commands(block: Block) -> list[tuple[str, list[str]]]:
@@ -147,11 +165,24 @@ def test_files_shown_in_the_docs_match_the_repository(page: Path) -> None:
             )
 
 
+# Pages that are lists, not instructions: nothing to run.
+WITHOUT_EXAMPLES = {"changelog.md"}
+
+
 def test_every_page_has_examples() -> None:
     assert PAGES
     for page in PAGES:
         if page.read_text(encoding="utf-8").startswith("<!-- generated"):
-            continue  # tables generated from test results
+            continue  # tables generated from code or from test results
+        if page.name in WITHOUT_EXAMPLES:
+            continue
         assert any(b.lang in ("python", "console") for b in blocks(page)), (
             f"{page.name} has no example"
         )
+
+
+def test_the_quickstart_gives_the_readme_commands() -> None:
+    readme = next(b for b in blocks(ROOT / "README.md") if b.lang in ("", "sh"))
+    quickstart = next(b for b in blocks(DOCS / "quickstart.md") if b.lang == "sh")
+    assert quickstart.body == readme.body
+    assert len(readme.body.splitlines()) == 2
