@@ -186,3 +186,25 @@ def test_the_quickstart_gives_the_readme_commands() -> None:
     quickstart = next(b for b in blocks(DOCS / "quickstart.md") if b.lang == "sh")
     assert quickstart.body == readme.body
     assert len(readme.body.splitlines()) == 2
+
+
+TOML_PAGES = [p for p in PAGES if any(b.lang == "toml" and not b.title for b in blocks(p))]
+
+
+@pytest.mark.parametrize("page", TOML_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_configuration_examples_are_valid(page: Path) -> None:
+    """A ``toml`` block without a title is a piece of a configuration file: it must load."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    import switchboard
+    from switchboard.config import parse_config
+
+    registry = switchboard.load_registry()
+    for block in blocks(page):
+        if block.lang == "toml" and not block.title:
+            source = f"{page.name}:{block.line}"
+            config = parse_config(tomllib.loads(block.body), source=source, registry=registry)
+            assert config.instances or config.agents, source

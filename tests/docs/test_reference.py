@@ -173,3 +173,27 @@ def test_hook_options_are_stated() -> None:
             stated = f"not `{option}`" not in section.lower()
             assert bool(spec.get(option)) == stated, f"{name}: the page misstates {option}"
         assert ":param register:" in (function.__doc__ or ""), name
+
+
+# --- provider pages ------------------------------------------------------------------------------
+
+PROVIDER_PAGES = {
+    "openai-compatible": "providers/openai-compatible.md",
+    "llamacpp-embedded": "providers/llamacpp-embedded.md",
+    "ollama": "providers/ollama.md",
+}
+
+
+def test_every_provider_has_a_page_listing_its_ready_made_instances() -> None:
+    registry = generate.shipped_registry()
+    assert set(registry.names()) == set(PROVIDER_PAGES)
+    for provider, page in PROVIDER_PAGES.items():
+        text = (DOCS / page).read_text(encoding="utf-8")
+        listed = set(re.findall(r"^\| `([a-z][a-z0-9._-]*)` \|", text, re.MULTILINE))
+        instances = {
+            name
+            for name in registry.instance_names()
+            if registry.instance(name).provider == provider
+        }
+        assert instances, provider
+        assert instances <= listed, f"{page} does not list {sorted(instances - listed)}"
