@@ -2,6 +2,7 @@
 
 - ``output`` code blocks (what the example above them printed; tests/docs/test_examples.py)
   are highlighted as plain text.
+- Protocol classes show no constructor signature (they are never instantiated).
 - attrs classes show their factory defaults (``metrics: Mapping = {}``), not attrs'
   ``NOTHING`` marker.
 - References to switchboard objects by a path other than where they are documented resolve
@@ -81,6 +82,8 @@ def _factory_default(field: Any) -> str:
 def _attrs_defaults(
     app: Sphinx, what: str, name: str, obj: Any, options: Any, signature: str | None, returns: Any
 ) -> tuple[str | None, Any]:
+    if what == "class" and getattr(obj, "_is_protocol", False):
+        return "", None  # a Protocol is not instantiated: its __call__ is what matters
     if what != "class" or signature is None or not attrs.has(obj):
         return signature, returns
     for field in attrs.fields(obj):

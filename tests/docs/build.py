@@ -1,7 +1,8 @@
 """Build the documentation site strictly: ``python -m tests.docs.build OUT [sphinx args]``.
 
 Strict means ``-W --keep-going -n``: every warning fails the build (after reporting all of
-them), and so does every reference that does not resolve (nitpicky mode). ``nox -s docs``
+them), and so does every reference that does not resolve (nitpicky mode). ``-E`` rebuilds
+from scratch, so a page whose API reference changed with the code is never stale. ``nox -s docs``
 runs this; tests/docs/test_site.py runs it too, so CI fails on a broken page.
 """
 
@@ -22,6 +23,7 @@ def command(out: Path, *extra: str) -> list[str]:
         "sphinx",
         "-W",
         "--keep-going",
+        "-E",  # read every page again: autodoc output changes with the code, not the page
         "-n",
         "-q",
         "-b",

@@ -439,6 +439,8 @@ def _directive(module: str, name: str) -> str:
     directive = f".. auto{kind}:: {module}.{name}"
     if inspect.isclass(obj) and obj.__bases__ != (object,):
         directive += "\n   :show-inheritance:"
+    if inspect.isclass(obj) and getattr(vars(obj).get("__call__"), "__doc__", None):
+        directive += "\n   :special-members: __call__"  # a callback Protocol: its call
     if kind == "data" and attribute_doc(module, name, follow=False) is None:
         # autodoc reads attribute docstrings only in the module it is given: a name imported
         # from a private module brings its docstring along here.

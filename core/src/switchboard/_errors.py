@@ -64,8 +64,11 @@ class OptionIssue(NamedTuple):
     """One problem found while structuring options: where, what, and which layer set it."""
 
     path: str
+    """The JSON path of the value, such as ``$.extra_body.samplers[1]``."""
     message: str
+    """What is wrong, and what was expected."""
     layer: str | None = None
+    """The layer that set the value (``"call"``, ``"agent:coder"`` ...), if one did."""
 
     def __str__(self) -> str:
         origin = f" (set by layer {self.layer!r})" if self.layer else ""

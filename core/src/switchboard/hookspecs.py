@@ -1,9 +1,11 @@
 """The hooks a switchboard plugin implements.
 
 A plugin is a module (or any object) exposed through an entry point in the ``switchboard``
-group, for example in the plugin's ``pyproject.toml``::
+group, for example in the plugin's ``pyproject.toml``:
 
-    [project.entry - points.switchboard]
+.. code-block:: toml
+
+    [project.entry-points.switchboard]
     echo = "switchboard_echo"
 
 and implementing hooks marked with :data:`hookimpl`::
