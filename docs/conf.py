@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 project = "switchboard"
 author = "the switchboard authors"
 copyright = "2026, the switchboard authors"
-release = version = "0.1.0"
+release = version = __import__("switchboard").__version__
 
 extensions = [
     "myst_parser",

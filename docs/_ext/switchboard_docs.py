@@ -43,7 +43,6 @@ def _resolve_alias(
         if full.rsplit(".", 1)[-1] == name
         and full.split(".", 1)[0] in _PACKAGES
         and not entry.aliased
-        and not full.startswith(target.rsplit(".", 1)[0] + "._")  # a member of another class
     }
     # A nested name (Class.method) must keep its parent: compare the last two parts then.
     if len(target.split(".")) > 2 and target.split(".")[-2][:1].isupper():
