@@ -23,6 +23,7 @@ from pygments.lexers.special import TextLexer
 from sphinx.addnodes import pending_xref
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.util.nodes import make_refnode
 
 _PACKAGES = ("switchboard", "switchboard_openai", "switchboard_llamacpp", "switchboard_ollama")
 
@@ -54,21 +55,7 @@ def _resolve_alias(
         return None
     (full,) = matches
     entry = domain.objects[full]
-    builder = app.builder
-    return _reference(builder, node, contnode, entry.docname, entry.node_id, full)
-
-
-def _reference(
-    builder: Any,
-    node: pending_xref,
-    contnode: nodes.TextElement,
-    docname: str,
-    node_id: str,
-    title: str,
-) -> nodes.reference:
-    from sphinx.util.nodes import make_refnode
-
-    return make_refnode(builder, node["refdoc"], docname, node_id, contnode, title)
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, full)
 
 
 def _factory_default(field: Any) -> str:

@@ -70,15 +70,11 @@ def type_words(t: Any) -> str:
     if origin in (list, tuple, Sequence):
         item = args[0] if args else Any
         return f"array of {type_words(item)}s"
-    if origin in (dict, Mapping) or t in (dict, Mapping):
-        return "table"
-    if attrs.has(t):
+    if origin in (dict, Mapping) or t in (dict, Mapping) or attrs.has(t):
         return "table"
     names = {str: "string", bool: "boolean", int: "integer", float: "number", Any: "any"}
     if t in names:
         return names[t]
-    if isinstance(t, typing.TypeAliasType if hasattr(typing, "TypeAliasType") else ()):
-        return type_words(t.__value__)  # pragma: no cover - Python 3.12 aliases
     raise TypeError(f"no words for the type {t!r}: teach tests/docs/generate.py")
 
 
@@ -97,23 +93,17 @@ def default_words(field: Any) -> str:
     if isinstance(default, str):
         return f'`"{default}"`'
     if isinstance(default, (dict, list, tuple)):
-        return (
-            f"`{json.dumps(default)}`"
-            if default
-            else ("`{}`" if isinstance(default, dict) else "`[]`")
-        )
-    return f"`{default:_}`".replace("_", ",") if isinstance(default, int) else f"`{default}`"
+        return f"`{json.dumps(default)}`"
+    return f"`{default:,}`" if isinstance(default, int) else f"`{default}`"
 
 
-def rows(cls: type[Any], prefix: str = "", skip: Sequence[str] = ()) -> Iterator[str]:
+def rows(cls: type[Any], prefix: str = "") -> Iterator[str]:
     """Table rows for every field of an attrs class, nested classes flattened (``a.b``)."""
     from switchboard.options import field_docs
 
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for field in attrs.fields(cls):
-        if field.name in skip:
-            continue
         name = f"{prefix}{field.name}"
         hint = hints[field.name]
         if field.name not in docs:
@@ -398,19 +388,13 @@ def attribute_doc(module: str, name: str, *, follow: bool = True) -> str | None:
     import ast
     import importlib
     import inspect
-    import itertools
+
+    from switchboard.options import _docstrings_below
 
     tree = ast.parse(inspect.getsource(importlib.import_module(module)))
-    for node, after in itertools.pairwise(tree.body):
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        if (
-            isinstance(node, (ast.Assign, ast.AnnAssign))
-            and any(isinstance(t, ast.Name) and t.id == name for t in targets)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            return inspect.cleandoc(after.value.value)
+    here = _docstrings_below(tree.body)
+    if name in here:
+        return inspect.cleandoc(here[name])
     lazy = getattr(importlib.import_module(module), "_EXPORTS", {})  # switchboard's __getattr__
     if follow and name in lazy:
         return attribute_doc(lazy[name], name)

@@ -319,7 +319,6 @@ def field_docs(cls: type[Any]) -> dict[str, str]:
     """
     import ast
     import inspect
-    import itertools
     import textwrap
 
     docs: dict[str, str] = {}
@@ -331,16 +330,28 @@ def field_docs(cls: type[Any]) -> dict[str, str]:
         except (OSError, TypeError):  # no source (a class made at run time)
             continue
         body = ast.parse(source).body[0]
-        if not isinstance(body, ast.ClassDef):  # pragma: no cover - getsource gives the class
-            continue
-        for field, after in itertools.pairwise(body.body):
-            if (
-                isinstance(field, ast.AnnAssign)
-                and isinstance(field.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                docs[field.target.id] = " ".join(after.value.value.split())
+        if isinstance(body, ast.ClassDef):
+            docs.update(_docstrings_below(body.body))
     names = {field.name for field in attrs.fields(cls)}
-    return {name: text for name, text in docs.items() if name in names}
+    return {name: " ".join(text.split()) for name, text in docs.items() if name in names}
+
+
+def _docstrings_below(statements: Sequence[Any]) -> dict[str, str]:
+    """``{name: text}`` for each assignment to a plain name directly followed by a string
+    literal, in a class or module body (``ast`` statements)."""
+    import ast
+    import itertools
+
+    found = {}
+    for node, after in itertools.pairwise(statements):
+        if not (
+            isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = after.value.value
+    return found
