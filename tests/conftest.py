@@ -22,7 +22,7 @@ pytest_plugins = ["pytester"]  # the conformance kit's own tests run it on broke
 
 # The conformance kit's checks are plain asserts in an installed module: rewrite them too, so
 # failures show the values compared.
-pytest.register_assert_rewrite("switchboard.testing.conformance")
+pytest.register_assert_rewrite("jackfield.testing.conformance")
 
 
 def _register_profiles() -> None:
@@ -43,7 +43,7 @@ def anyio_backend() -> str:
 
 # --- evidence for the compatibility matrix ---------------------------------------------------
 # Tests marked ``covers(server, feature, how)`` that pass are written to the file named by
-# $SWITCHBOARD_COVERAGE_FILE; tests/compat/matrix.py turns that into docs/compatibility.md.
+# $JACKFIELD_COVERAGE_FILE; tests/compat/matrix.py turns that into docs/compatibility.md.
 
 _EVIDENCE: list[dict[str, str]] = []
 
@@ -57,7 +57,7 @@ KIT_FEATURES = {
     "test_usage": "usage",
     "test_model_listing": "model listing",
     "test_status_and_models_generate_nothing": "status",
-    "test_failures_are_switchboard_errors": "errors",
+    "test_failures_are_jackfield_errors": "errors",
     "test_embeddings": "embeddings",
 }
 
@@ -84,6 +84,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    target = os.environ.get("SWITCHBOARD_COVERAGE_FILE")
+    target = os.environ.get("JACKFIELD_COVERAGE_FILE")
     if target:
         Path(target).write_text(json.dumps(_EVIDENCE, indent=1), encoding="utf-8")

@@ -49,7 +49,7 @@ def _body(n: int) -> dict[str, Any]:
     }
 
 
-# --- switchboard: registry -> provider -> typed fragments ---------------------------------------
+# --- jackfield: registry -> provider -> typed fragments ---------------------------------------
 
 
 def _sb_load() -> Any:
@@ -58,21 +58,21 @@ def _sb_load() -> Any:
     import httpcore  # noqa: F401
     import httpx  # noqa: F401
 
-    import switchboard
-    import switchboard._converter
-    import switchboard_openai._provider  # noqa: F401
+    import jackfield
+    import jackfield._converter
+    import jackfield_openai._provider  # noqa: F401
 
-    return switchboard
+    return jackfield
 
 
 def _sb_make(base: str) -> Any:
-    import switchboard
+    import jackfield
 
-    return switchboard.load_registry().create("openai-compatible", {"base_url": base})
+    return jackfield.load_registry().create("openai-compatible", {"base_url": base})
 
 
 def _sb_run(provider: Any, n: int) -> Got:
-    from switchboard import Completion, TextDelta
+    from jackfield import Completion, TextDelta
 
     first = 0.0
     parts: list[str] = []
@@ -89,7 +89,7 @@ def _sb_run(provider: Any, n: int) -> Got:
 
 
 async def _sb_arun(provider: Any, n: int) -> Got:
-    from switchboard import Completion, TextDelta
+    from jackfield import Completion, TextDelta
 
     first = 0.0
     parts: list[str] = []
@@ -390,8 +390,8 @@ CLIENTS = {
     c.name: c
     for c in [
         Client(
-            "switchboard",
-            "switchboard (sync)",
+            "jackfield",
+            "jackfield (sync)",
             False,
             _sb_load,
             _sb_make,
@@ -399,8 +399,8 @@ CLIENTS = {
             lambda p: p.close(),
         ),
         Client(
-            "switchboard-async",
-            "switchboard (async)",
+            "jackfield-async",
+            "jackfield (async)",
             True,
             _sb_load,
             _sb_make,

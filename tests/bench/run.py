@@ -1,4 +1,4 @@
-"""``nox -s bench``: measure switchboard against its peers, in the same run, interleaved.
+"""``nox -s bench``: measure jackfield against its peers, in the same run, interleaved.
 
 python -m tests.bench.run [--quick] [--only CLIENT,...] [--out DIR]
 
@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAN: dict[str, tuple[list[str], int, int]] = {
     "bulk": (
         [
-            "switchboard",
-            "switchboard-async",
+            "jackfield",
+            "jackfield-async",
             "openai",
             "openai-async",
             "litellm",
@@ -45,20 +45,20 @@ PLAN: dict[str, tuple[list[str], int, int]] = {
         20_000,
         5,
     ),
-    "cold": (["switchboard", "openai", "litellm", "httpx-sse", "minimal"], 16, 7),
-    "warm": (["switchboard", "openai", "httpx-sse", "minimal"], 16, 5),
+    "cold": (["jackfield", "openai", "litellm", "httpx-sse", "minimal"], 16, 7),
+    "warm": (["jackfield", "openai", "httpx-sse", "minimal"], 16, 5),
 }
 # Rounds for clients too slow to run as often as the others (litellm: ~25 s per bulk run).
 FEWER_ROUNDS = {"litellm": 2}
-CONCURRENT = (["switchboard-async", "openai-async", "httpx-sse-async", "minimal-async"], 500)
+CONCURRENT = (["jackfield-async", "openai-async", "httpx-sse-async", "minimal-async"], 500)
 # streams -> rounds; the openai SDK takes ~100 s for 1000 streams, so it runs at 200 only
 CONCURRENCY = {200: 3, 1000: 2}
 NOT_AT = {1000: {"openai-async"}}
 IMPORT_ROUNDS = 9
 IMPORTS = {
     "bare interpreter": "pass",
-    "import switchboard + list providers": (
-        "import sys, switchboard; switchboard.load_registry().names(); "
+    "import jackfield + list providers": (
+        "import sys, jackfield; jackfield.load_registry().names(); "
         "assert 'httpx' not in sys.modules, 'httpx was imported'"
     ),
     "import httpx": "import httpx",
@@ -120,18 +120,18 @@ def measure_imports(rounds: int) -> dict[str, list[float]]:
     snippets = {
         name: code
         for name, code in IMPORTS.items()
-        if name in ("bare interpreter", "import switchboard + list providers")
+        if name in ("bare interpreter", "import jackfield + list providers")
         or _importable(name.split()[-1])
     }
     out: dict[str, list[float]] = {name: [] for name in snippets}
-    help_command = [sys.executable, "-m", "switchboard", "--help"]
-    out["switchboard --help"] = []
+    help_command = [sys.executable, "-m", "jackfield", "--help"]
+    out["jackfield --help"] = []
     for _ in range(rounds):
         for name, code in snippets.items():
             out[name].append(wall_of(code) * 1e3)
         started = time.perf_counter()
         subprocess.run(help_command, check=True, capture_output=True, cwd=ROOT)
-        out["switchboard --help"].append((time.perf_counter() - started) * 1e3)
+        out["jackfield --help"].append((time.perf_counter() - started) * 1e3)
     return out
 
 
@@ -214,8 +214,8 @@ def _versions() -> dict[str, str]:
 
     out = {}
     for dist in (
-        "switchboard",
-        "switchboard-openai",
+        "jackfield",
+        "jackfield-openai",
         "httpx",
         "httpx-sse",
         "openai",

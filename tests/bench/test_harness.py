@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from switchboard_openai._assembler import ChunkAssembler
-from switchboard_openai._parsers import SSEParser
+from jackfield_openai._assembler import ChunkAssembler
+from jackfield_openai._parsers import SSEParser
 from tests.bench import report
 from tests.bench.child import check
 from tests.bench.clients import CLIENTS, Got
@@ -44,10 +44,10 @@ def _runs(value: float, key: str) -> list[dict[str, Any]]:
 
 
 def results() -> dict[str, Any]:
-    bulk = {"minimal": 10.0, "switchboard": 11.0, "openai": 100.0, "raw": 7.0}
+    bulk = {"minimal": 10.0, "jackfield": 11.0, "openai": 100.0, "raw": 7.0}
     concurrent = {
         name: [{"wall_s": w, "cpu_s": w, "errors": 0, "peak_rss_mb": 40.0 + n / 100}]
-        for name, w in (("minimal-async", 2.0), ("switchboard-async", 2.2))
+        for name, w in (("minimal-async", 2.0), ("jackfield-async", 2.2))
         for n in (0,)
     }
     return {
@@ -67,21 +67,21 @@ def results() -> dict[str, Any]:
         },
         "cold": {
             "chunks": 16,
-            "runs": {"minimal": _runs(40, "ttft_ms"), "switchboard": _runs(20, "ttft_ms")},
+            "runs": {"minimal": _runs(40, "ttft_ms"), "jackfield": _runs(20, "ttft_ms")},
         },
         "warm": {
             "chunks": 16,
             "runs": {
                 "minimal": _runs(1000, "cpu_us_per_stream"),
-                "switchboard": _runs(1300, "cpu_us_per_stream"),
+                "jackfield": _runs(1300, "cpu_us_per_stream"),
             },
         },
         "concurrent": {"chunks": 500, "runs": {"200": concurrent}},
         "imports": {
             "bare interpreter": [10.0, 11.0],
-            "import switchboard + list providers": [30.0, 31.0],
+            "import jackfield + list providers": [30.0, 31.0],
             "import httpx": [60.0, 61.0],
-            "switchboard --help": [20.0],
+            "jackfield --help": [20.0],
         },
     }
 
@@ -89,11 +89,11 @@ def results() -> dict[str, Any]:
 def test_the_report_gives_medians_ratios_and_verdicts() -> None:
     page = report.markdown(results(), None)
     assert "| minimal loop, orjson | 10.00 (9.00–12.00) | 1.00× | 30.0 |" in page
-    assert "| switchboard (sync) | 11.00 (9.90–13.20) | 1.10× | 30.0 |" in page
+    assert "| jackfield (sync) | 11.00 (9.90–13.20) | 1.10× | 30.0 |" in page
     targets = {line.split(" | ")[0].lstrip("| "): line for line in page.splitlines()}
     assert targets["bulk streaming, × minimal loop"].endswith("| 1.10 | met |")
-    assert targets["bulk streaming, openai SDK ÷ switchboard"].endswith("| 9.09 | met |")
+    assert targets["bulk streaming, openai SDK ÷ jackfield"].endswith("| 9.09 | met |")
     assert targets["cold time to first token, × minimal loop"].endswith("| 0.50 | met |")
     assert targets["warm short stream CPU, × minimal loop"].endswith("| 1.30 | **not met** |")
-    assert targets["import switchboard + list providers, ms over bare"].endswith("| 20.00 | met |")
+    assert targets["import jackfield + list providers, ms over bare"].endswith("| 20.00 | met |")
     assert "Not installed, so not measured: litellm." in page

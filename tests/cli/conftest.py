@@ -1,4 +1,4 @@
-"""Running the real ``switchboard`` entry point in a subprocess."""
+"""Running the real ``jackfield`` entry point in a subprocess."""
 
 from __future__ import annotations
 
@@ -20,15 +20,15 @@ class Result:
     err: str
 
 
-def switchboard(
+def jackfield(
     *args: str,
     config: Path | None = None,
     stdin: str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> Result:
-    """Run the installed ``switchboard`` command (as a user would)."""
-    executable = shutil.which("switchboard") or [sys.executable, "-m", "switchboard"]
+    """Run the installed ``jackfield`` command (as a user would)."""
+    executable = shutil.which("jackfield") or [sys.executable, "-m", "jackfield"]
     command = [executable] if isinstance(executable, str) else executable
     if config is not None:
         command += ["--config", str(config)]
@@ -45,7 +45,7 @@ def switchboard(
 
 @pytest.fixture
 def write_config(tmp_path: Path) -> Any:
-    def write(text: str, name: str = "switchboard.toml") -> Path:
+    def write(text: str, name: str = "jackfield.toml") -> Path:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         return path

@@ -1,4 +1,4 @@
-"""The ``switchboard`` command line, run as a subprocess against scripted loopback servers."""
+"""The ``jackfield`` command line, run as a subprocess against scripted loopback servers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import switchboard
+from tests.cli.conftest import jackfield
 from tests.support.scripted_server import Pause, Reply, serving, sse
 
 ANSWER = sse(
@@ -44,38 +44,38 @@ extra_body = {{ top_k = 10 }}
 def test_help_imports_nothing_heavy() -> None:
     code = (
         "import sys\n"
-        "from switchboard.cli import main\n"
+        "from jackfield.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in\n"
-        "    ('httpx', 'httpcore', 'switchboard_openai', 'cattrs', 'attrs', 'pluggy')]\n"
+        "    ('httpx', 'httpcore', 'jackfield_openai', 'cattrs', 'attrs', 'pluggy')]\n"
         "print(heavy, file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert "usage: switchboard" in result.stdout
+    assert "usage: jackfield" in result.stdout
     assert result.stderr.strip() == "[]"
 
 
 def test_python_dash_m_works_too() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "jackfield", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0
     assert "chat" in result.stdout
 
 
 def test_providers_lists_plugins_and_instances() -> None:
-    result = switchboard("providers")
+    result = jackfield("providers")
     assert result.code == 0
-    assert "openai-compatible    switchboard-openai" in result.out
+    assert "openai-compatible    jackfield-openai" in result.out
     assert "instances: llamacpp, lmstudio, ollama" in result.out
     assert "echo" in result.out
 
 
 def test_chat_streams_the_answer_with_thoughts_apart(write_config: Any) -> None:
     with serving([Reply(body=ANSWER)]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat", "-m", "helper", "Say hello", config=write_config(config_for(server.url))
         )
         body = json.loads(server.requests[0].body)
@@ -92,7 +92,7 @@ def test_chat_streams_the_answer_with_thoughts_apart(write_config: Any) -> None:
 
 def test_no_thoughts(write_config: Any) -> None:
     with serving([Reply(body=ANSWER)]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat",
             "-m",
             "helper",
@@ -106,7 +106,7 @@ def test_no_thoughts(write_config: Any) -> None:
 
 def test_prompt_from_stdin_and_options_from_the_command_line(write_config: Any) -> None:
     with serving([Reply(body=ANSWER)]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat",
             "-m",
             "local:other",
@@ -138,7 +138,7 @@ def test_prompt_from_stdin_and_options_from_the_command_line(write_config: Any) 
 
 def test_json_output_is_one_fragment_per_line(write_config: Any) -> None:
     with serving([Reply(body=ANSWER)]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat", "-m", "helper", "--json", "hi", config=write_config(config_for(server.url))
         )
     lines = [json.loads(line) for line in result.out.splitlines()]
@@ -150,7 +150,7 @@ def test_json_output_is_one_fragment_per_line(write_config: Any) -> None:
 def test_json_output_ends_with_an_error_line_on_failure(write_config: Any) -> None:
     broken = [ANSWER[1], b'data: {"error": {"message": "the slot crashed", "code": 500}}\n\n']
     with serving([Reply(body=broken)]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat", "-m", "helper", "--json", "hi", config=write_config(config_for(server.url))
         )
     lines = [json.loads(line) for line in result.out.splitlines()]
@@ -169,7 +169,7 @@ def test_dry_run_prints_the_request_with_secrets_masked(write_config: Any) -> No
         "retries = { attempts = 0 }", 'retries = { attempts = 0 }\napi_key = "sk-super-secret"'
     )
     config = write_config(text)
-    result = switchboard("chat", "-m", "helper", "--dry-run", "hi", config=config)
+    result = jackfield("chat", "-m", "helper", "--dry-run", "hi", config=config)
     assert result.code == 0, result.err
     request = json.loads(result.out)
     assert request["url"] == "http://127.0.0.1:9/v1/chat/completions"
@@ -186,24 +186,24 @@ def test_a_server_error_is_one_line_and_exit_1(write_config: Any) -> None:
         chunked=False,
     )
     with serving([failing]) as server:
-        result = switchboard(
+        result = jackfield(
             "chat", "-m", "helper", "hi", config=write_config(config_for(server.url))
         )
     assert result.code == 1
-    assert result.err.strip().splitlines()[-1] == "switchboard: local: boom (HTTP 500)"
+    assert result.err.strip().splitlines()[-1] == "jackfield: local: boom (HTTP 500)"
     assert "Traceback" not in result.err
 
 
 def test_nothing_listening_is_exit_1_naming_the_url(write_config: Any) -> None:
     with serving([Reply()]) as server:
         url = server.url
-    result = switchboard("chat", "-m", "helper", "hi", config=write_config(config_for(url)))
+    result = jackfield("chat", "-m", "helper", "hi", config=write_config(config_for(url)))
     assert result.code == 1
     assert f"cannot connect to {url}/v1/chat/completions" in result.err
 
 
 def test_verbose_shows_the_traceback(write_config: Any) -> None:
-    result = switchboard(
+    result = jackfield(
         "--verbose",
         "chat",
         "-m",
@@ -272,7 +272,7 @@ def test_bad_config_files_are_usage_errors_naming_file_line_and_key(
     write_config: Any, text: str, message: str
 ) -> None:
     path = write_config(text)
-    result = switchboard("explain", "llamacpp", config=path)
+    result = jackfield("explain", "llamacpp", config=path)
     assert result.code == 2, result.err
     assert message in result.err
     assert str(path) in result.err
@@ -280,7 +280,7 @@ def test_bad_config_files_are_usage_errors_naming_file_line_and_key(
 
 
 def test_a_missing_config_file(tmp_path: Path) -> None:
-    result = switchboard("explain", "llamacpp", config=tmp_path / "nope.toml")
+    result = jackfield("explain", "llamacpp", config=tmp_path / "nope.toml")
     assert result.code == 2
     assert "the configuration file (from --config) does not exist" in result.err
 
@@ -288,13 +288,13 @@ def test_a_missing_config_file(tmp_path: Path) -> None:
 def test_config_from_the_environment_and_the_user_file(write_config: Any, tmp_path: Path) -> None:
     text = '[agents.helper]\nmodel = "llamacpp:from-env"\n'
     path = write_config(text)
-    result = switchboard("explain", "helper", env={"SWITCHBOARD_CONFIG": str(path)})
+    result = jackfield("explain", "helper", env={"JACKFIELD_CONFIG": str(path)})
     assert re.search(r'^model += "from-env"', result.out, re.MULTILINE)
     home = tmp_path / "xdg"
-    (home / "switchboard").mkdir(parents=True)
-    (home / "switchboard" / "config.toml").write_text(text.replace("from-env", "from-user-file"))
-    result = switchboard(
-        "explain", "helper", env={"XDG_CONFIG_HOME": str(home), "SWITCHBOARD_CONFIG": ""}
+    (home / "jackfield").mkdir(parents=True)
+    (home / "jackfield" / "config.toml").write_text(text.replace("from-env", "from-user-file"))
+    result = jackfield(
+        "explain", "helper", env={"XDG_CONFIG_HOME": str(home), "JACKFIELD_CONFIG": ""}
     )
     assert re.search(r'^model += "from-user-file"', result.out, re.MULTILINE)
 
@@ -306,14 +306,14 @@ def test_a_missing_secret_variable_fails_only_the_instance_that_uses_it(write_co
         + 'api_key = { env = "SB_TEST_UNSET_KEY" }\n'
     )
     env = {"SB_TEST_UNSET_KEY": ""}
-    assert switchboard("explain", "helper", config=write_config(text), env=env).code == 0
-    result = switchboard("chat", "-m", "cloud:gpt-x", "hi", config=write_config(text), env=env)
+    assert jackfield("explain", "helper", config=write_config(text), env=env).code == 0
+    result = jackfield("chat", "-m", "cloud:gpt-x", "hi", config=write_config(text), env=env)
     assert result.code == 2
     assert "instance 'cloud': environment variable SB_TEST_UNSET_KEY is not set" in result.err
 
 
 def test_explain_shows_layers_including_inside_extra_body(write_config: Any) -> None:
-    result = switchboard(
+    result = jackfield(
         "explain",
         "helper",
         "-o",
@@ -337,7 +337,7 @@ def test_explain_shows_layers_including_inside_extra_body(write_config: Any) -> 
 
 
 def test_unknown_agent_or_instance_has_a_suggestion(write_config: Any) -> None:
-    result = switchboard(
+    result = jackfield(
         "chat", "-m", "helpr", "hi", config=write_config(config_for("http://127.0.0.1:9"))
     )
     assert result.code == 2
@@ -345,17 +345,17 @@ def test_unknown_agent_or_instance_has_a_suggestion(write_config: Any) -> None:
 
 
 def test_bad_command_line_options_are_usage_errors(write_config: Any) -> None:
-    assert switchboard("chat").code == 2  # argparse: -m is required
-    result = switchboard("chat", "-m", "llamacpp", "-o", "novalue", "hi")
+    assert jackfield("chat").code == 2  # argparse: -m is required
+    result = jackfield("chat", "-m", "llamacpp", "-o", "novalue", "hi")
     assert result.code == 2
     assert "-o expects KEY=VALUE, got 'novalue'" in result.err
-    result = switchboard("chat", "-m", "llamacpp", "-o", "tempreature=1", "hi")
+    result = jackfield("chat", "-m", "llamacpp", "-o", "tempreature=1", "hi")
     assert result.code == 2
     assert (
         "unknown option 'tempreature'; did you mean 'temperature'? (set by layer 'call')"
         in result.err
     )
-    result = switchboard("chat", "-m", "llamacpp", stdin="   ")
+    result = jackfield("chat", "-m", "llamacpp", stdin="   ")
     assert result.code == 2
     assert "the prompt is empty" in result.err
 
@@ -376,10 +376,10 @@ def test_models_and_status_against_a_scripted_server(write_config: Any) -> None:
     gone = '[providers.gone]\ntype = "openai-compatible"\nbase_url = "http://127.0.0.1:9/v1"\n'
     with serving(reply) as server:
         config = write_config(config_for(server.url, gone))
-        listed = switchboard("models", "local", config=config)
-        both = switchboard("models", "local", "gone", config=config)
-        status = switchboard("status", "local", config=config)
-        everything = switchboard("status", "--json", config=config)
+        listed = jackfield("models", "local", config=config)
+        both = jackfield("models", "local", "gone", config=config)
+        status = jackfield("status", "local", config=config)
+        everything = jackfield("status", "--json", config=config)
     assert listed.code == 0
     assert listed.out.split() == ["local", "tiny", "context", "2048", "chat"]
     assert (both.code, both.out) == (1, listed.out)  # what answered is still listed
@@ -400,7 +400,7 @@ def test_status_gives_advice(write_config: Any) -> None:
         chunked=False,
     )
     with serving([unauthorized]) as server:
-        result = switchboard("status", "local", config=write_config(config_for(server.url)))
+        result = jackfield("status", "local", config=write_config(config_for(server.url)))
     assert result.code == 1
     assert "-> the server wants an API key: set api_key" in result.out
 
@@ -413,7 +413,7 @@ def test_sigint_stops_generation_and_exits_130(write_config: Any) -> None:
             [
                 sys.executable,
                 "-m",
-                "switchboard",
+                "jackfield",
                 "--config",
                 str(config),
                 "chat",
@@ -444,7 +444,7 @@ def test_a_reader_that_goes_away_ends_the_chat_quietly(write_config: Any) -> Non
             [
                 sys.executable,
                 "-m",
-                "switchboard",
+                "jackfield",
                 "--config",
                 str(config),
                 "chat",
@@ -477,7 +477,7 @@ def test_interactive_chat_on_a_terminal(write_config: Any) -> None:
         config = write_config(config_for(server.url))
         leader, follower = pty.openpty()
         process = subprocess.Popen(
-            [sys.executable, "-m", "switchboard", "--config", str(config), "chat", "-m", "helper"],
+            [sys.executable, "-m", "jackfield", "--config", str(config), "chat", "-m", "helper"],
             stdin=follower,
             stdout=follower,
             stderr=follower,

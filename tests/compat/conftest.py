@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard.testing.llamacpp import LlamaServer
+import jackfield
+from jackfield.testing.llamacpp import LlamaServer
 
 TEMPLATES = Path(__file__).parent / "templates"
 API_KEY = "compat-secret-key"
@@ -61,16 +61,16 @@ def llama_embeddings() -> Iterator[LlamaServer]:
 
 
 @pytest.fixture(scope="session")
-def registry() -> switchboard.Registry:
-    return switchboard.load_registry()
+def registry() -> jackfield.Registry:
+    return jackfield.load_registry()
 
 
 @pytest.fixture
-def connect(registry: switchboard.Registry) -> Iterator[Any]:
+def connect(registry: jackfield.Registry) -> Iterator[Any]:
     """``connect(server, **options)``: a provider for a server, closed after the test."""
-    made: list[switchboard.Provider[Any]] = []
+    made: list[jackfield.Provider[Any]] = []
 
-    def make(server: LlamaServer, **options: Any) -> switchboard.Provider[Any]:
+    def make(server: LlamaServer, **options: Any) -> jackfield.Provider[Any]:
         provider = registry.create(
             "openai-compatible", {"base_url": server.base_url, **options}, instance="llamacpp"
         )

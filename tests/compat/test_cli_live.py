@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.testing.llamacpp import LlamaServer
+from jackfield.testing.llamacpp import LlamaServer
 from tests.compat.conftest import slots
 
 pytestmark = pytest.mark.compat
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.compat
 
 @pytest.fixture
 def config(llama: LlamaServer, tmp_path: Path) -> Path:
-    path = tmp_path / "switchboard.toml"
+    path = tmp_path / "jackfield.toml"
     path.write_text(
         f'[providers.local]\ntype = "openai-compatible"\nbase_url = "{llama.base_url}"\n\n'
         '[agents.terse]\nmodel = "local"\noptions = { temperature = 0, max_tokens = 12 }\n'
@@ -30,7 +30,7 @@ def config(llama: LlamaServer, tmp_path: Path) -> Path:
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "switchboard", "--config", str(config), *args],
+        [sys.executable, "-m", "jackfield", "--config", str(config), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,7 +61,7 @@ def test_ctrl_c_stops_the_generation(config: Path, llama: LlamaServer) -> None:
         [
             sys.executable,
             "-m",
-            "switchboard",
+            "jackfield",
             "--config",
             str(config),
             "chat",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.testing.llamacpp import LlamaServer, LlamaServerError
+from jackfield.testing.llamacpp import LlamaServer, LlamaServerError
 
 pytestmark = pytest.mark.compat
 
@@ -60,7 +60,7 @@ def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
         textwrap.dedent(
             """
             import os, sys
-            from switchboard.testing.llamacpp import LlamaServer
+            from jackfield.testing.llamacpp import LlamaServer
             server = LlamaServer(context=256).start()
             print(server.process.pid, flush=True)
             os.kill(os.getpid(), 9)
@@ -77,7 +77,7 @@ def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
 
 def test_the_demo_streams_a_real_answer() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "switchboard.demo", "What is the capital of France?"],
+        [sys.executable, "-m", "jackfield.demo", "What is the capital of France?"],
         capture_output=True,
         text=True,
         timeout=180,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     AuthenticationError,
     BadRequestError,
     Completion,
@@ -30,8 +30,8 @@ from switchboard import (
     ToolCallDelta,
     ToolMessage,
 )
-from switchboard.options import resolve
-from switchboard.testing.llamacpp import LlamaServer
+from jackfield.options import resolve
+from jackfield.testing.llamacpp import LlamaServer
 from tests.compat.conftest import API_KEY, slots
 
 pytestmark = pytest.mark.compat
@@ -134,7 +134,7 @@ def test_id_slot_pins_a_slot(llama: LlamaServer, connect: Any) -> None:
 
 
 def test_agent_extras_deep_merge_over_host_extras_and_reach_the_server(
-    llama: LlamaServer, registry: switchboard.Registry
+    llama: LlamaServer, registry: jackfield.Registry
 ) -> None:
     layers = resolve(
         (

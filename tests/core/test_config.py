@@ -8,8 +8,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-import switchboard
-from switchboard.config import (
+import jackfield
+from jackfield.config import (
     ConfigFileError,
     find_config,
     json_schema,
@@ -20,16 +20,16 @@ from switchboard.config import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "docs" / "examples" / "switchboard.toml"
+EXAMPLE = ROOT / "docs" / "examples" / "jackfield.toml"
 
 
 @pytest.fixture(scope="module")
-def registry() -> switchboard.Registry:
-    return switchboard.load_registry()
+def registry() -> jackfield.Registry:
+    return jackfield.load_registry()
 
 
 def test_the_documented_example_is_valid_and_covers_every_preset(
-    registry: switchboard.Registry,
+    registry: jackfield.Registry,
 ) -> None:
     config = load_config(EXAMPLE, registry=registry)
     assert set(registry.instance_names()) <= set(config.instances)
@@ -39,7 +39,7 @@ def test_the_documented_example_is_valid_and_covers_every_preset(
     assert set(config.agents) == {"coder", "thinker", "weather"}
 
 
-def test_shorthand_keys_and_the_options_table_merge(registry: switchboard.Registry) -> None:
+def test_shorthand_keys_and_the_options_table_merge(registry: jackfield.Registry) -> None:
     config = parse_config(
         {
             "providers": {
@@ -58,7 +58,7 @@ def test_model_references() -> None:
 
 
 def test_every_problem_is_reported_with_its_line(
-    registry: switchboard.Registry, tmp_path: Path
+    registry: jackfield.Registry, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
@@ -118,13 +118,13 @@ def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from_env = tmp_path / "env.toml"
     from_env.write_text("")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(from_env))
+    monkeypatch.setenv("JACKFIELD_CONFIG", str(from_env))
     assert find_config(explicit) == explicit
     assert find_config() == from_env
-    monkeypatch.delenv("SWITCHBOARD_CONFIG")
+    monkeypatch.delenv("JACKFIELD_CONFIG")
     assert find_config() is None  # no file at all is normal
     user = user_config_path()
-    assert user == tmp_path / "xdg" / "switchboard" / "config.toml"
+    assert user == tmp_path / "xdg" / "jackfield" / "config.toml"
     user.parent.mkdir(parents=True)
     user.write_text("")
     assert find_config() == user
@@ -142,7 +142,7 @@ def _toml(path: Path) -> Any:
     return tomllib.loads(path.read_text())
 
 
-def test_the_schema_accepts_the_example_and_rejects_typos(registry: switchboard.Registry) -> None:
+def test_the_schema_accepts_the_example_and_rejects_typos(registry: jackfield.Registry) -> None:
     schema = json_schema(registry)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)

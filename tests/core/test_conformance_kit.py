@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from switchboard import (
+from jackfield import (
     Completion,
     FinishReason,
     ProviderError,
@@ -17,8 +17,8 @@ from switchboard import (
     ToolCallDelta,
     Usage,
 )
-from switchboard.testing import ScriptedOptions, ScriptedProvider
-from switchboard.testing.conformance import ProviderConformance, check_lifecycle
+from jackfield.testing import ScriptedOptions, ScriptedProvider
+from jackfield.testing.conformance import ProviderConformance, check_lifecycle
 
 STOP = Completion(FinishReason.STOP, "stop", Usage(1, 2, 3))
 
@@ -47,7 +47,7 @@ class TestScriptedProviderConformance(ProviderConformance):
     def failing_provider(self) -> Iterator[ScriptedProvider]:
         class Down(ScriptedProvider):
             def status_operation(self) -> Any:
-                from switchboard import Operation, Status
+                from jackfield import Operation, Status
 
                 return Operation.of(Status(connected=False, error="down"))
 
@@ -114,9 +114,9 @@ import asyncio
 import attrs
 import pytest
 
-from switchboard import Operation, Secret, Status, TextDelta
-from switchboard.testing import ScriptedExchange, ScriptedOptions, ScriptedProvider
-from switchboard.testing.conformance import ProviderConformance
+from jackfield import Operation, Secret, Status, TextDelta
+from jackfield.testing import ScriptedExchange, ScriptedOptions, ScriptedProvider
+from jackfield.testing.conformance import ProviderConformance
 
 
 class Down(ScriptedProvider):
@@ -134,7 +134,7 @@ class Base(ProviderConformance):
 
     @pytest.fixture
     def failing_provider(self):
-        from switchboard import ServerError
+        from jackfield import ServerError
 
         return Down(script=[ServerError("down")], name="down")
 
@@ -167,7 +167,7 @@ class Panicky(Down):
 class TestPanicky(Base):
     @pytest.fixture
     def failing_provider(self):
-        from switchboard import ServerError
+        from jackfield import ServerError
 
         return Panicky(script=[ServerError("down")], name="panicky")
 
@@ -219,7 +219,7 @@ class TestBlabbing(Base):
 
     @pytest.fixture
     def failing_provider(self):
-        from switchboard import ServerError
+        from jackfield import ServerError
 
         return BlabbingDown(KeyedOptions(), script=[ServerError("down")], name="down")
 '''
@@ -241,7 +241,7 @@ def test_each_check_fails_where_its_rule_is_broken(kit_run: Any) -> None:
     result, failed = kit_run
     assert failed == {
         "TestChatty::test_status_and_models_generate_nothing",
-        "TestPanicky::test_failures_are_switchboard_errors",
+        "TestPanicky::test_failures_are_jackfield_errors",
         "TestTwoFaced::test_sync_and_async_agree",
         "TestBlabbing::test_secrets_are_never_shown",
     }, "\n".join(result.outlines[-40:])

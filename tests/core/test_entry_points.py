@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from switchboard import _entry_points
-from switchboard._entry_points import entry_points
+from jackfield import _entry_points
+from jackfield._entry_points import entry_points
 
 
 def as_tuples(found: list[Any]) -> list[tuple[str, str, str | None, str | None]]:
@@ -20,7 +20,7 @@ def as_tuples(found: list[Any]) -> list[tuple[str, str, str | None, str | None]]
     )
 
 
-@pytest.mark.parametrize("group", ["switchboard", "console_scripts", "pytest11", "no-such-group"])
+@pytest.mark.parametrize("group", ["jackfield", "console_scripts", "pytest11", "no-such-group"])
 def test_the_installed_environment_reads_the_same(group: str) -> None:
     assert as_tuples(entry_points(group)) == as_tuples(list(metadata.entry_points(group=group)))
 
@@ -48,35 +48,35 @@ def test_sections_comments_whitespace_and_extras(site: tuple[Path, Path]) -> Non
     first, _ = site
     dist(
         first,
-        "switchboard-demo",
+        "jackfield-demo",
         "1.2",
         "# a comment\n[console_scripts]\ndemo = demo:main\n\n"
-        "[switchboard]\n  demo  =  demo_plugin \n# inside\nother=pkg.mod:obj.attr [extra]\n"
-        "[ switchboard ]\nnot = this_one\n[later]\nlate = x\n",
+        "[jackfield]\n  demo  =  demo_plugin \n# inside\nother=pkg.mod:obj.attr [extra]\n"
+        "[ jackfield ]\nnot = this_one\n[later]\nlate = x\n",
     )
-    found = entry_points("switchboard")
+    found = entry_points("jackfield")
     assert as_tuples(found) == [
-        ("demo", "demo_plugin", "switchboard-demo", "1.2"),
-        ("other", "pkg.mod:obj.attr [extra]", "switchboard-demo", "1.2"),
+        ("demo", "demo_plugin", "jackfield-demo", "1.2"),
+        ("other", "pkg.mod:obj.attr [extra]", "jackfield-demo", "1.2"),
     ]
-    assert found[0].group == "switchboard"
-    assert as_tuples(metadata.entry_points(group="switchboard")) == as_tuples(found)
+    assert found[0].group == "jackfield"
+    assert as_tuples(metadata.entry_points(group="jackfield")) == as_tuples(found)
 
 
 def test_the_first_distribution_of_a_name_on_sys_path_wins(site: tuple[Path, Path]) -> None:
     first, second = site
-    dist(first, "plug-a", "2.0", "[switchboard]\na = new_a\n")
-    dist(second, "plug_a", "1.0", "[switchboard]\na = old_a\n")
-    dist(second, "plug-b", "1.0", "[switchboard]\nb = b\n", egg=True)
-    found = as_tuples(entry_points("switchboard"))
+    dist(first, "plug-a", "2.0", "[jackfield]\na = new_a\n")
+    dist(second, "plug_a", "1.0", "[jackfield]\na = old_a\n")
+    dist(second, "plug-b", "1.0", "[jackfield]\nb = b\n", egg=True)
+    found = as_tuples(entry_points("jackfield"))
     assert found == [("a", "new_a", "plug-a", "2.0"), ("b", "b", "plug-b", "1.0")]
-    assert found == as_tuples(metadata.entry_points(group="switchboard"))
+    assert found == as_tuples(metadata.entry_points(group="jackfield"))
 
 
 def test_load_imports_the_module_and_walks_attributes(site: tuple[Path, Path]) -> None:
     first, _ = site
-    dist(first, "loads", "1", "[switchboard]\nmod = json\nattr = json:JSONDecoder.decode\n")
-    loaded = {ep.name: ep.load() for ep in entry_points("switchboard")}
+    dist(first, "loads", "1", "[jackfield]\nmod = json\nattr = json:JSONDecoder.decode\n")
+    loaded = {ep.name: ep.load() for ep in entry_points("jackfield")}
     import json
 
     assert loaded == {"mod": json, "attr": json.JSONDecoder.decode}
@@ -90,8 +90,8 @@ def test_a_zip_on_sys_path_is_left_to_importlib_metadata(
     monkeypatch.setattr(sys, "path", [*sys.path, str(archive)])
     calls: list[str] = []
     monkeypatch.setattr(_entry_points, "_from_importlib_metadata", lambda g: calls.append(g) or [])
-    assert entry_points("switchboard") == []
-    assert calls == ["switchboard"]
+    assert entry_points("jackfield") == []
+    assert calls == ["jackfield"]
 
 
 def test_a_custom_distribution_finder_is_left_to_importlib_metadata(
@@ -109,15 +109,15 @@ def test_a_custom_distribution_finder_is_left_to_importlib_metadata(
     monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder()])
     calls: list[str] = []
     monkeypatch.setattr(_entry_points, "_from_importlib_metadata", lambda g: calls.append(g) or [])
-    entry_points("switchboard")
-    assert calls == ["switchboard"]
+    entry_points("jackfield")
+    assert calls == ["jackfield"]
 
 
 def test_listing_providers_does_not_import_importlib_metadata() -> None:
     import subprocess
 
     code = (
-        "import sys, switchboard; switchboard.load_registry().names(); "
+        "import sys, jackfield; jackfield.load_registry().names(); "
         "print(sorted(m for m in ('importlib.metadata', 'attrs', 'difflib', 'httpx') "
         "if m in sys.modules))"
     )

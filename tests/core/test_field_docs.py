@@ -1,10 +1,10 @@
-"""switchboard.options.field_docs: attribute docstrings of attrs fields, inherited ones too."""
+"""jackfield.options.field_docs: attribute docstrings of attrs fields, inherited ones too."""
 
 from __future__ import annotations
 
 import attrs
 
-from switchboard.options import field_docs
+from jackfield.options import field_docs
 
 
 @attrs.define

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     Completion,
     FinishReason,
     InvalidToolArguments,
@@ -24,7 +24,7 @@ from switchboard import (
     dump_fragment,
     load_fragment,
 )
-from switchboard.fragments import Fragment
+from jackfield.fragments import Fragment
 from tests.core.strategies import json_objects
 
 small_text = st.text(max_size=10)
@@ -100,7 +100,7 @@ def test_json_form_is_tagged_by_type_with_the_documented_fields() -> None:
 @given(fragments)
 def test_every_fragment_round_trips_through_the_converter(fragment: Any) -> None:
     data = dump_fragment(fragment)
-    assert data["type"] == switchboard.fragments.FRAGMENT_TAGS[type(fragment)]
+    assert data["type"] == jackfield.fragments.FRAGMENT_TAGS[type(fragment)]
     loaded = load_fragment(data)
     assert loaded == fragment
     if isinstance(fragment, Completion):
@@ -188,8 +188,8 @@ def test_fragments_are_frozen_and_hashable() -> None:
 
 def test_provider_facing_types_round_trip_through_the_converter() -> None:
     values: list[Any] = [
-        switchboard.Capabilities(tools=True, max_context=4096),
-        switchboard.ModelInfo(
+        jackfield.Capabilities(tools=True, max_context=4096),
+        jackfield.ModelInfo(
             "m",
             8192,
             "chat",
@@ -197,13 +197,13 @@ def test_provider_facing_types_round_trip_through_the_converter() -> None:
             1,
             True,
             ("alias",),
-            switchboard.Capabilities(vision=True),
+            jackfield.Capabilities(vision=True),
             {"max_model_len": 8192, "root": None},
         ),
-        switchboard.Status(True, "llama.cpp", ("m",), ("m",), None, {"n_ctx": 1024}),
-        switchboard.CredentialCheck(ok=False, kind="api_key", message="rejected"),
-        switchboard.Embeddings(((0.5, -1.0), (0.25, 2.0)), "e", Usage(3, None, 3)),
-        switchboard.Tool("f", "does f", {"type": "object", "properties": {}}, "mcp"),
+        jackfield.Status(True, "llama.cpp", ("m",), ("m",), None, {"n_ctx": 1024}),
+        jackfield.CredentialCheck(ok=False, kind="api_key", message="rejected"),
+        jackfield.Embeddings(((0.5, -1.0), (0.25, 2.0)), "e", Usage(3, None, 3)),
+        jackfield.Tool("f", "does f", {"type": "object", "properties": {}}, "mcp"),
     ]
     for value in values:
         data = converter.unstructure(value)

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import ConfigError, SystemMessage, UnknownProviderError, UserMessage
-from switchboard.host import Host
-from switchboard.options import merge_patch
-from switchboard.testing import ScriptedProvider, plugin
+import jackfield
+from jackfield import ConfigError, SystemMessage, UnknownProviderError, UserMessage
+from jackfield.host import Host
+from jackfield.options import merge_patch
+from jackfield.testing import ScriptedProvider, plugin
 
-REGISTRY = switchboard.load_registry(autoload=False, plugins=[plugin])
+REGISTRY = jackfield.load_registry(autoload=False, plugins=[plugin])
 
 
 def host(data: dict[str, Any]) -> Host:
@@ -98,7 +98,7 @@ def test_unknown_names() -> None:
 
 
 def test_call_options_are_validated_and_blamed_on_the_call() -> None:
-    with host(CONFIG) as h, pytest.raises(switchboard.OptionsError) as info:
+    with host(CONFIG) as h, pytest.raises(jackfield.OptionsError) as info:
         h.agent("coder").complete("hi", temperature="warm")
     assert "(set by layer 'call')" in str(info.value)
 
@@ -109,11 +109,11 @@ async def test_async_agents_and_host() -> None:
         agent = h.agent("coder")
         fragments = [f async for f in agent.astream("hi")]
         assert (await agent.acomplete("hi")).text == "from local"
-        assert switchboard.Response.fold(fragments).text == "from local"
+        assert jackfield.Response.fold(fragments).text == "from local"
 
 
 def test_a_host_without_configuration_still_has_the_ready_made_instances() -> None:
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     h = Host(registry=registry)
     assert "ollama" in h.instance_names()
     assert h.agent("ollama:qwen3:8b").dry_run("hi")["body"]["model"] == "qwen3:8b"

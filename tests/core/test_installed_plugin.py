@@ -15,15 +15,15 @@ pytestmark = pytest.mark.plugin_install
 
 LISTING = """
 import json, sys
-import switchboard
-registry = switchboard.load_registry()
+import jackfield
+registry = jackfield.load_registry()
 names = registry.names()
-plugin_modules = {"switchboard_openai", "switchboard_openai._presets", "switchboard_echo"}
+plugin_modules = {"jackfield_openai", "jackfield_openai._presets", "jackfield_echo"}
 heavy = sorted(
     m for m in sys.modules
     if m.split(".")[0] in {"httpx", "httpcore", "cattrs", "orjson"}
-    or m in {"switchboard.provider", "switchboard.http"}
-    or (m.split(".")[0] in {"switchboard_openai", "switchboard_echo"} and m not in plugin_modules)
+    or m in {"jackfield.provider", "jackfield.http"}
+    or (m.split(".")[0] in {"jackfield_openai", "jackfield_echo"} and m not in plugin_modules)
 )
 print(json.dumps({"names": names, "heavy": heavy, "plugins": [p.name for p in registry.plugins]}))
 """
@@ -44,10 +44,10 @@ def run(code: str, **env: str) -> dict[str, object]:
 
 
 def test_the_example_plugin_is_installed_with_its_entry_point() -> None:
-    (entry_point,) = [ep for ep in metadata.entry_points(group="switchboard") if ep.name == "echo"]
-    assert entry_point.value == "switchboard_echo"
+    (entry_point,) = [ep for ep in metadata.entry_points(group="jackfield") if ep.name == "echo"]
+    assert entry_point.value == "jackfield_echo"
     assert entry_point.dist is not None
-    assert entry_point.dist.name == "switchboard-echo"
+    assert entry_point.dist.name == "jackfield-echo"
 
 
 def test_listing_providers_finds_it_without_importing_implementations() -> None:
@@ -58,16 +58,16 @@ def test_listing_providers_finds_it_without_importing_implementations() -> None:
 
 
 def test_the_plugin_can_be_disabled_from_the_environment() -> None:
-    assert "echo" not in run(LISTING, SWITCHBOARD_DISABLE_PLUGINS="echo")["names"]  # type: ignore[operator]
-    assert run(LISTING, SWITCHBOARD_DISABLE_PLUGINS="all")["names"] == []
+    assert "echo" not in run(LISTING, JACKFIELD_DISABLE_PLUGINS="echo")["names"]  # type: ignore[operator]
+    assert run(LISTING, JACKFIELD_DISABLE_PLUGINS="all")["names"] == []
 
 
 def test_the_installed_provider_works_end_to_end() -> None:
-    import switchboard
+    import jackfield
 
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     echo = registry.create("echo", {"prefix": "you said: "})
     assert echo.complete("hello there").text == "you said: hello there"
     assert echo.list_models()[0].id == "echo-1"
-    with pytest.raises(switchboard.OptionsError, match=r"\$\.chunk_size: expected an integer"):
+    with pytest.raises(jackfield.OptionsError, match=r"\$\.chunk_size: expected an integer"):
         registry.create("echo", {"chunk_size": "big"})

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import (
+from jackfield import (
     AssistantMessage,
     Conversation,
     ConversationError,
@@ -21,7 +21,7 @@ from switchboard import (
     UserMessage,
     converter,
 )
-from switchboard.messages import Message
+from jackfield.messages import Message
 
 
 def test_a_string_is_one_user_message() -> None:

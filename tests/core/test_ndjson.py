@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import MalformedStreamError, StreamLimitError, TruncatedStreamError
-from switchboard.ndjson import NDJSONDecoder
+from jackfield import MalformedStreamError, StreamLimitError, TruncatedStreamError
+from jackfield.ndjson import NDJSONDecoder
 from tests.core.strategies import json_values
 
 

@@ -11,47 +11,45 @@ from pathlib import Path
 
 import pytest
 
-import switchboard
+import jackfield
 
 
 def test_every_exported_name_resolves() -> None:
-    for name in switchboard.__all__:
-        assert getattr(switchboard, name) is not None, name
+    for name in jackfield.__all__:
+        assert getattr(jackfield, name) is not None, name
 
 
 def test_all_exports_and_type_checking_imports_agree() -> None:
-    exports = switchboard._EXPORTS
-    assert sorted(switchboard.__all__) == switchboard.__all__
-    assert set(switchboard.__all__) == {*exports, "__version__"}
-    tree = ast.parse(Path(switchboard.__file__).read_text(encoding="utf-8"))
+    exports = jackfield._EXPORTS
+    assert sorted(jackfield.__all__) == jackfield.__all__
+    assert set(jackfield.__all__) == {*exports, "__version__"}
+    tree = ast.parse(Path(jackfield.__file__).read_text(encoding="utf-8"))
     typed = {
         alias.name: node.module
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-        and node.module
-        and node.module.startswith("switchboard")
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jackfield")
         for alias in node.names
     }
     assert typed == exports
     for name, module in exports.items():
-        assert getattr(sys.modules[module], name) is getattr(switchboard, name)
+        assert getattr(sys.modules[module], name) is getattr(jackfield, name)
 
 
 def test_dir_lists_the_lazy_names() -> None:
-    assert set(switchboard.__all__) <= set(dir(switchboard))
+    assert set(jackfield.__all__) <= set(dir(jackfield))
 
 
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        switchboard.nope  # type: ignore[attr-defined]  # noqa: B018
+        jackfield.nope  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_version_matches_the_distribution() -> None:
-    assert switchboard.__version__ == metadata.version("switchboard")
+    assert jackfield.__version__ == metadata.version("jackfield")
 
 
-def test_import_switchboard_imports_nothing_else() -> None:
-    code = "import sys, json; import switchboard; print(json.dumps(sorted(sys.modules)))"
+def test_import_jackfield_imports_nothing_else() -> None:
+    code = "import sys, json; import jackfield; print(json.dumps(sorted(sys.modules)))"
     before = set(
         json.loads(
             subprocess.check_output(
@@ -60,4 +58,4 @@ def test_import_switchboard_imports_nothing_else() -> None:
         )
     )
     after = set(json.loads(subprocess.check_output([sys.executable, "-c", code])))
-    assert after - before == {"switchboard"}
+    assert after - before == {"jackfield"}

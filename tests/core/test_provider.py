@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from switchboard import (
+from jackfield import (
     Completion,
     ConversationError,
     CredentialCheck,
@@ -20,7 +20,7 @@ from switchboard import (
     ThoughtDelta,
     Tool,
 )
-from switchboard.testing import ScriptedOptions, ScriptedProvider, reply_fragments
+from jackfield.testing import ScriptedOptions, ScriptedProvider, reply_fragments
 
 STOP = Completion(FinishReason.STOP, "stop")
 

@@ -11,25 +11,25 @@ from typing import Any
 
 import pytest
 
-from switchboard import (
+from jackfield import (
     DuplicateProviderError,
     OptionsError,
     ProviderLoadError,
     UnknownProviderError,
     load_registry,
 )
-from switchboard.hookspecs import hookimpl
-from switchboard.registry import PluginInfo, PluginProblem, Registry
-from switchboard.testing import ScriptedProvider
+from jackfield.hookspecs import hookimpl
+from jackfield.registry import PluginInfo, PluginProblem, Registry
+from jackfield.testing import ScriptedProvider
 
-SCRIPTED = "switchboard.testing:ScriptedProvider"
+SCRIPTED = "jackfield.testing:ScriptedProvider"
 
 
 class FakeEntryPoint:
     def __init__(self, name: str, load: Callable[[], Any], dist: str | None = None) -> None:
         self.name = name
         self.value = f"{name}_module"
-        self.group = "switchboard"
+        self.group = "jackfield"
         self._load = load
         self.dist = SimpleNamespace(name=dist, version="1.0") if dist else None
 
@@ -54,15 +54,15 @@ def spec(name: str, factory: str = SCRIPTED, **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    monkeypatch.delenv("SWITCHBOARD_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("SWITCHBOARD_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("JACKFIELD_DISABLE_PLUGINS", raising=False)
+    monkeypatch.delenv("JACKFIELD_LOAD_PLUGINS", raising=False)
 
     def install(*eps: FakeEntryPoint) -> None:
         def fake(group: str) -> list[FakeEntryPoint]:
-            assert group == "switchboard"
+            assert group == "jackfield"
             return list(eps)
 
-        monkeypatch.setattr("switchboard._entry_points.entry_points", fake)
+        monkeypatch.setattr("jackfield._entry_points.entry_points", fake)
 
     return install
 
@@ -74,37 +74,35 @@ def ok(name: str, dist: str, *specs: dict[str, Any]) -> FakeEntryPoint:
 
 def test_providers_are_discovered_through_entry_points(entry_points: Any) -> None:
     entry_points(
-        ok("alpha", "switchboard-alpha", spec("alpha", description="A.")),
-        ok("beta", "switchboard-beta", spec("beta-1"), spec("beta-2")),
+        ok("alpha", "jackfield-alpha", spec("alpha", description="A.")),
+        ok("beta", "jackfield-beta", spec("beta-1"), spec("beta-2")),
     )
     registry = load_registry()
     assert registry.names() == ["alpha", "beta-1", "beta-2"]
     assert registry.problems == []
     assert registry.plugins == [
-        PluginInfo("alpha", "switchboard-alpha", "1.0", ("alpha",)),
-        PluginInfo("beta", "switchboard-beta", "1.0", ("beta-1", "beta-2")),
+        PluginInfo("alpha", "jackfield-alpha", "1.0", ("alpha",)),
+        PluginInfo("beta", "jackfield-beta", "1.0", ("beta-1", "beta-2")),
     ]
     assert registry.get("alpha").description == "A."
-    assert registry.get("alpha").distribution == "switchboard-alpha"
+    assert registry.get("alpha").distribution == "jackfield-alpha"
 
 
 def test_a_plugin_that_fails_to_import_is_a_problem_not_a_crash(entry_points: Any) -> None:
     def boom() -> Any:
         raise ImportError("No module named 'torch'")
 
-    entry_points(
-        FakeEntryPoint("broken", boom, "switchboard-broken"), ok("good", "g", spec("good"))
-    )
+    entry_points(FakeEntryPoint("broken", boom, "jackfield-broken"), ok("good", "g", spec("good")))
     registry = load_registry()
     assert registry.names() == ["good"]
     assert registry.problems == [
         PluginProblem(
             "broken",
-            "switchboard-broken",
+            "jackfield-broken",
             "failed to import 'broken_module': ImportError: No module named 'torch'",
         )
     ]
-    assert str(registry.problems[0]).startswith("plugin 'broken' from switchboard-broken: failed")
+    assert str(registry.problems[0]).startswith("plugin 'broken' from jackfield-broken: failed")
 
 
 def test_a_plugin_whose_hook_raises_is_a_problem(entry_points: Any) -> None:
@@ -150,7 +148,7 @@ def test_duplicate_names_are_reported_and_never_silently_chosen(entry_points: An
     message = str(info.value)
     assert "dist-one" in message
     assert "dist-two" in message
-    assert "SWITCHBOARD_DISABLE_PLUGINS" in message
+    assert "JACKFIELD_DISABLE_PLUGINS" in message
 
 
 def test_an_unknown_hook_is_reported_with_a_suggestion(entry_points: Any) -> None:
@@ -184,7 +182,7 @@ def test_disable_plugins_by_name_or_distribution(entry_points: Any, monkeypatch:
     entry_points(
         ok("a", "dist-a", spec("a")), ok("b", "dist-b", spec("b")), ok("c", "dist-c", spec("c"))
     )
-    monkeypatch.setenv("SWITCHBOARD_DISABLE_PLUGINS", "a, dist-c")
+    monkeypatch.setenv("JACKFIELD_DISABLE_PLUGINS", "a, dist-c")
     registry = load_registry()
     assert registry.names() == ["b"]
     assert registry.disabled == ["a", "c"]
@@ -192,13 +190,13 @@ def test_disable_plugins_by_name_or_distribution(entry_points: Any, monkeypatch:
 
 def test_disable_all_plugins(entry_points: Any, monkeypatch: Any) -> None:
     entry_points(ok("a", "dist-a", spec("a")))
-    monkeypatch.setenv("SWITCHBOARD_DISABLE_PLUGINS", "all")
+    monkeypatch.setenv("JACKFIELD_DISABLE_PLUGINS", "all")
     assert load_registry().names() == []
 
 
 def test_load_only_some_plugins(entry_points: Any, monkeypatch: Any) -> None:
     entry_points(ok("a", "dist-a", spec("a")), ok("b", "dist-b", spec("b")))
-    monkeypatch.setenv("SWITCHBOARD_LOAD_PLUGINS", "dist-b")
+    monkeypatch.setenv("JACKFIELD_LOAD_PLUGINS", "dist-b")
     registry = load_registry()
     assert registry.names() == ["b"]
     assert registry.disabled == ["a"]
@@ -253,17 +251,17 @@ def test_create_configures_an_instance() -> None:
             None,
             "cannot be imported from 'no_such_module_xyz:Thing': ModuleNotFoundError",
         ),
-        ("switchboard.testing:Nope", None, "AttributeError"),
-        ("switchboard.testing:ScriptedOptions", None, "is not a switchboard Provider subclass"),
+        ("jackfield.testing:Nope", None, "AttributeError"),
+        ("jackfield.testing:ScriptedOptions", None, "is not a jackfield Provider subclass"),
         (
             SCRIPTED,
-            "switchboard.messages:Tool",
-            "registered options class 'switchboard.messages:Tool' is not",
+            "jackfield.messages:Tool",
+            "registered options class 'jackfield.messages:Tool' is not",
         ),
         (
             SCRIPTED,
-            "switchboard.testing:nope",
-            "options class 'switchboard.testing:nope' cannot be imported",
+            "jackfield.testing:nope",
+            "options class 'jackfield.testing:nope' cannot be imported",
         ),
     ],
 )
@@ -287,7 +285,7 @@ def test_options_class_without_importing_the_implementation(tmp_path: Path) -> N
         textwrap.dedent(
             """
             from lazy_provider_pkg.options import Opts
-            from switchboard.testing import ScriptedProvider
+            from jackfield.testing import ScriptedProvider
 
             class Impl(ScriptedProvider):
                 options_class = Opts

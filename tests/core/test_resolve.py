@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import ConfigError
-from switchboard.options import format_path, merge_patch, resolve
+from jackfield import ConfigError
+from jackfield.options import format_path, merge_patch, resolve
 from tests.core.strategies import json_objects
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import (
+from jackfield import (
     AssistantMessage,
     Completion,
     FinishReason,
@@ -17,7 +17,7 @@ from switchboard import (
     ToolCallDelta,
     Usage,
 )
-from switchboard.fragments import Fragment
+from jackfield.fragments import Fragment
 from tests.core.test_fragments import fragments
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import MalformedStreamError, StreamLimitError
-from switchboard.sse import ServerSentEvent, SSEDecoder
+from jackfield import MalformedStreamError, StreamLimitError
+from jackfield.sse import ServerSentEvent, SSEDecoder
 
 
 def decode(*chunks: bytes, **kwargs: Any) -> list[ServerSentEvent]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import OptionIssue, OptionsError, Secret
-from switchboard.options import merge_patch, resolve, structure
+from jackfield import OptionIssue, OptionsError, Secret
+from jackfield.options import merge_patch, resolve, structure
 from tests.core.strategies import json_objects
 
 
@@ -165,14 +165,14 @@ def test_missing_key_inside_an_object_is_attributed_to_the_layer_that_gave_the_o
     ]
 
 
-def test_options_error_is_a_value_error_and_a_switchboard_error() -> None:
-    from switchboard import ConfigError, SwitchboardError
+def test_options_error_is_a_value_error_and_a_jackfield_error() -> None:
+    from jackfield import ConfigError, JackfieldError
 
     with pytest.raises(OptionsError) as info:
         structure(Options, {"temperature": "x"})
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, ConfigError)
-    assert isinstance(info.value, SwitchboardError)
+    assert isinstance(info.value, JackfieldError)
 
 
 def test_secrets_structure_from_literals_and_references() -> None:

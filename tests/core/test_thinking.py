@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.thinking import ThinkSplitter
+from jackfield.thinking import ThinkSplitter
 
 
 def run(mode: str, *deltas: str) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """A third party's view, end to end: the example provider distribution and a broken one are
-installed with pip into a fresh virtual environment next to switchboard's core and nothing
+installed with pip into a fresh virtual environment next to jackfield's core and nothing
 else. The registry finds the example through its entry point, reports each broken plugin
 without hurting it, and the example passes the conformance kit there with its own tests.
 
@@ -27,8 +27,8 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.egg-info", "build", "dist", ".py
 class ThirdParty:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.echo = Path(shutil.copytree(PLUGINS / "switchboard-echo", root / "echo", ignore=SKIP))
-        broken = PLUGINS / "switchboard-broken"
+        self.echo = Path(shutil.copytree(PLUGINS / "jackfield-echo", root / "echo", ignore=SKIP))
+        broken = PLUGINS / "jackfield-broken"
         self.broken = Path(shutil.copytree(broken, root / "broken", ignore=SKIP))
         venv = root / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -48,7 +48,7 @@ class ThirdParty:
         )
 
     def run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JACKFIELD_")}
         env.pop("PYTHONPATH", None)
         result = subprocess.run(
             [str(self.python), *args],
@@ -68,10 +68,10 @@ def third_party(tmp_path_factory: pytest.TempPathFactory) -> ThirdParty:
 
 LOOK = """
 import json
-import switchboard
-from switchboard import ProviderLoadError
+import jackfield
+from jackfield import ProviderLoadError
 
-registry = switchboard.load_registry()
+registry = jackfield.load_registry()
 try:
     registry.create("broken-factory")
 except ProviderLoadError as exc:
@@ -88,7 +88,7 @@ print(json.dumps({
 
 def test_the_registry_finds_the_example_through_its_entry_point(third_party: ThirdParty) -> None:
     seen = json.loads(third_party.run("-c", LOOK).stdout)
-    assert seen["plugins"]["echo"] == "switchboard-echo"
+    assert seen["plugins"]["echo"] == "jackfield-echo"
     assert seen["echo"] == "heard: hello"
     assert "echo" in seen["names"]
 
@@ -98,26 +98,26 @@ def test_broken_plugins_are_reported_without_breaking_the_others(third_party: Th
     problems = seen["problems"]
     assert sorted(problems) == ["broken-hook", "broken-import"]
     distribution, error = problems["broken-import"]
-    assert distribution == "switchboard-broken"
-    assert "switchboard_broken.needs_a_missing_dependency" in error
-    assert "switchboard_dependency_that_is_not_installed" in error
+    assert distribution == "jackfield-broken"
+    assert "jackfield_broken.needs_a_missing_dependency" in error
+    assert "jackfield_dependency_that_is_not_installed" in error
     distribution, error = problems["broken-hook"]
-    assert distribution == "switchboard-broken"
+    assert distribution == "jackfield-broken"
     assert "Not A Valid Name" in error
     # Registering is cheap and lazy: the broken factory is only found out when it is used,
     # and the error names the plugin, its distribution and the missing module.
     assert "broken-factory" in seen["names"]
-    assert "switchboard_broken.not_written_yet" in seen["create_error"]
-    assert "switchboard-broken" in seen["create_error"]
+    assert "jackfield_broken.not_written_yet" in seen["create_error"]
+    assert "jackfield-broken" in seen["create_error"]
 
 
 def test_the_cli_shows_the_same_picture(third_party: ThirdParty) -> None:
-    listing = third_party.run("-m", "switchboard", "providers").stdout
+    listing = third_party.run("-m", "jackfield", "providers").stdout
     (echo,) = [line for line in listing.splitlines() if line.startswith("echo ")]
-    assert "switchboard-echo 0.1.0" in echo
+    assert "jackfield-echo 0.1.0" in echo
     problems = [line for line in listing.splitlines() if line.startswith("problem: ")]
     assert len(problems) == 2
-    assert all("switchboard-broken" in line for line in problems)
+    assert all("jackfield-broken" in line for line in problems)
 
 
 def test_the_example_passes_the_conformance_kit_with_its_own_tests(

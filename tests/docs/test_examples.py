@@ -4,7 +4,7 @@ Each page's ``python`` blocks run top to bottom in one namespace. A ``python`` b
 directly by an ``output`` block must print exactly that, where ``...`` stands for any text
 within a line and a line ``...`` for any number of lines (for what a real model says). A block with a ``title="path"``
 attribute shows a file of this repository and must match it byte for byte, so the docs cannot
-drift from tested code. ``console`` blocks hold shell commands (``$ switchboard ...``), each
+drift from tested code. ``console`` blocks hold shell commands (``$ jackfield ...``), each
 followed by its expected standard output; a line ``...`` matches any number of lines. They run
 with ``llamacpp`` pointing at a real llama.cpp server (the preset instance's default port in the
 docs is 8080; the test redirects it).
@@ -117,13 +117,13 @@ CONSOLE_PAGES = [p for p in PAGES if any(b.lang == "console" for b in blocks(p))
 
 @pytest.fixture(scope="module")
 def console_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from switchboard.testing.llamacpp import LlamaServer
+    from jackfield.testing.llamacpp import LlamaServer
 
     with LlamaServer(context=1024) as server:
-        config = tmp_path_factory.mktemp("docs") / "switchboard.toml"
+        config = tmp_path_factory.mktemp("docs") / "jackfield.toml"
         config.write_text(f'[providers.llamacpp]\nbase_url = "{server.base_url}"\n')
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        yield {**os.environ, "SWITCHBOARD_CONFIG": str(config), "NO_COLOR": "1", "PATH": path}
+        yield {**os.environ, "JACKFIELD_CONFIG": str(config), "NO_COLOR": "1", "PATH": path}
 
 
 @pytest.mark.compat
@@ -199,10 +199,10 @@ def test_configuration_examples_are_valid(page: Path) -> None:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
 
-    import switchboard
-    from switchboard.config import parse_config
+    import jackfield
+    from jackfield.config import parse_config
 
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     for block in blocks(page):
         if block.lang == "toml" and not block.title:
             source = f"{page.name}:{block.line}"

@@ -13,8 +13,8 @@ from typing import Any
 import attrs
 import pytest
 
-from switchboard import hookspecs
-from switchboard.options import field_docs
+from jackfield import hookspecs
+from jackfield.options import field_docs
 from tests.docs import generate
 
 DOCS = generate.DOCS
@@ -83,8 +83,8 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
 
 
 def _options_classes() -> list[type]:
-    from switchboard.config import AgentConfig, Config, ConfigIssue, InstanceConfig
-    from switchboard.messages import Tool
+    from jackfield.config import AgentConfig, Config, ConfigIssue, InstanceConfig
+    from jackfield.messages import Tool
 
     registry = generate.shipped_registry()
     classes = [AgentConfig, Config, ConfigIssue, InstanceConfig, Tool]
@@ -145,7 +145,7 @@ def test_every_hook_is_documented_with_its_exact_signature() -> None:
     reference = _reference()
     documented = dict(re.findall(r"^### `(\w+)(\(.*\) -> .*)`$", reference, re.MULTILINE))
     specs = _hookspecs()
-    assert set(documented) == set(specs), "hooks on the page differ from switchboard.hookspecs"
+    assert set(documented) == set(specs), "hooks on the page differ from jackfield.hookspecs"
     for name, function in specs.items():
         assert documented[name] == _shown(inspect.signature(function)), name
 

@@ -2,7 +2,7 @@
 
 Each test carries ``@pytest.mark.reliability(area, case, outcome)``: what was tried and the
 typed outcome. Passing tests become rows of docs/reliability.md (``nox -s soak`` writes it
-from $SWITCHBOARD_RELIABILITY_FILE; tests/reliability/report.py renders it). Tests add numbers
+from $JACKFIELD_RELIABILITY_FILE; tests/reliability/report.py renders it). Tests add numbers
 (fuzz examples run, streams held) through :data:`evidence.FACTS`.
 
 Every test here is checked for leaks: after it, this process has no more open file
@@ -63,7 +63,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    target = os.environ.get("SWITCHBOARD_RELIABILITY_FILE")
+    target = os.environ.get("JACKFIELD_RELIABILITY_FILE")
     if target:
         Path(target).write_text(
             json.dumps({"rows": evidence.ROWS, "facts": evidence.FACTS}, indent=1),

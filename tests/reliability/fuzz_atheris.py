@@ -2,7 +2,7 @@
 
 ``nox -s fuzz`` runs it; by hand: ``python -m tests.reliability.fuzz_atheris SECONDS``. The
 recorded transcripts' bodies seed the corpus. Any exception other than a
-:class:`~switchboard.ProviderError` is a finding: libFuzzer stops and saves the input.
+:class:`~jackfield.ProviderError` is a finding: libFuzzer stops and saves the input.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from switchboard import ProviderError, Response
-    from switchboard.http import Limits
-    from switchboard_openai._assembler import ChunkAssembler
-    from switchboard_openai._parsers import SSEParser
+    from jackfield import ProviderError, Response
+    from jackfield.http import Limits
+    from jackfield_openai._assembler import ChunkAssembler
+    from jackfield_openai._parsers import SSEParser
 
 LIMITS = Limits(event_bytes=4096, choices=4, tool_calls=8, tool_argument_chars=512)
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "providers" / "openai" / "transcripts"
@@ -44,7 +44,7 @@ def one(data: bytes) -> None:
 
 def main(argv: list[str]) -> int:
     seconds = int(argv[1]) if len(argv) > 1 else 60
-    corpus = Path(tempfile.mkdtemp(prefix="switchboard-fuzz-"))
+    corpus = Path(tempfile.mkdtemp(prefix="jackfield-fuzz-"))
     for i, path in enumerate(sorted(TRANSCRIPTS.rglob("*.http"))):
         body = path.read_bytes().partition(b"\r\n\r\n")[2]
         (corpus / f"seed-{i}").write_bytes(b"\x00" + body)  # no cuts, then the body

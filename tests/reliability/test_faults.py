@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     MalformedStreamError,
     ProviderError,
     RateLimitError,
@@ -39,24 +39,24 @@ CHUNKS = sse(
 JSON = {"content-type": "application/json"}
 
 
-_OPEN: list[switchboard.Provider[Any]] = []
+_OPEN: list[jackfield.Provider[Any]] = []
 
 
-def provider(url: str, **options: Any) -> switchboard.Provider[Any]:
+def provider(url: str, **options: Any) -> jackfield.Provider[Any]:
     """A provider for the scripted server; closed after the test (see the fixture below)."""
     defaults = {
         "retries": {"attempts": 0, "backoff": 0.01},
         "timeouts": {"connect": 2, "first_byte": 3, "idle": 3},
     }
-    merged = switchboard.merge_patch(defaults, options)
-    created = switchboard.load_registry().create(
+    merged = jackfield.merge_patch(defaults, options)
+    created = jackfield.load_registry().create(
         "openai-compatible", {"base_url": f"{url}/v1", **merged}, instance="live"
     )
     _OPEN.append(created)
     return created
 
 
-def busy_connections(client: switchboard.Provider[Any]) -> int:
+def busy_connections(client: jackfield.Provider[Any]) -> int:
     """Pooled connections still in use (a response nobody closed)."""
     busy = 0
     for clients in client._clients.values():  # type: ignore[attr-defined]

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     ConfigError,
     MalformedStreamError,
     OptionsError,
@@ -27,10 +27,10 @@ from switchboard import (
     StreamLimitError,
     dump_fragment,
 )
-from switchboard.config import ConfigFileError, load_config
-from switchboard.http import Limits
-from switchboard_openai._assembler import ChunkAssembler
-from switchboard_openai._parsers import SSEParser
+from jackfield.config import ConfigFileError, load_config
+from jackfield.http import Limits
+from jackfield_openai._assembler import ChunkAssembler
+from jackfield_openai._parsers import SSEParser
 from tests.reliability.evidence import count
 
 fault = pytest.mark.reliability
@@ -198,7 +198,7 @@ TOML_PIECES = st.sampled_from(
 @given(pieces=st.lists(TOML_PIECES | st.text(max_size=20), max_size=12))
 def test_arbitrary_config_files(pieces: list[str], tmp_path_factory: Any) -> None:
     count("fuzz examples: config files")
-    path = tmp_path_factory.mktemp("cfg") / "switchboard.toml"
+    path = tmp_path_factory.mktemp("cfg") / "jackfield.toml"
     path.write_text("".join(pieces), encoding="utf-8", errors="surrogatepass")
     try:
         load_config(path)
@@ -274,7 +274,7 @@ def test_an_endless_line_is_bounded_in_memory() -> None:
 
 @fault("limits", "/v1/models answer larger than limits.body_bytes", "ServerError naming the cap")
 def test_a_models_answer_larger_than_the_cap() -> None:
-    from switchboard.testing.transcripts import Transcript
+    from jackfield.testing.transcripts import Transcript
     from tests.providers.openai.conftest import replay_provider
 
     huge = {"object": "list", "data": [{"id": "m" * 100, "object": "model"}] * 2000}
@@ -295,7 +295,7 @@ def test_a_models_answer_larger_than_the_cap() -> None:
 )
 def test_a_bad_limit_is_an_options_error(value: Any, message: str) -> None:
     with pytest.raises(OptionsError, match=message) as info:
-        switchboard.load_registry().create("openai-compatible", {"limits": {"choices": value}})
+        jackfield.load_registry().create("openai-compatible", {"limits": {"choices": value}})
     assert info.value.issues[0].path.startswith("$.limits")
     assert info.value.issues[0].layer == "instance:openai-compatible"
 
@@ -352,7 +352,7 @@ def test_deep_json_inside_a_chunk(where: str) -> None:
     "OptionsError at the path, naming the layer",
 )
 def test_deep_extra_body_is_an_options_error() -> None:
-    provider = switchboard.load_registry().create("openai-compatible", {})
+    provider = jackfield.load_registry().create("openai-compatible", {})
     with pytest.raises(OptionsError) as info:
         provider.dry_run("hi", extra_body=nested_objects(10_000))
     assert "nested more than 100 levels deep" in str(info.value)
@@ -361,7 +361,7 @@ def test_deep_extra_body_is_an_options_error() -> None:
 
 @fault("nesting", "a config file with arrays nested 100,000 deep", "ConfigFileError, not a crash")
 def test_a_deeply_nested_config_file(tmp_path: Path) -> None:
-    path = tmp_path / "switchboard.toml"
+    path = tmp_path / "jackfield.toml"
     path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
     with pytest.raises(ConfigFileError, match="nested too deeply"):
         load_config(path)

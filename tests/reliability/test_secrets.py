@@ -1,6 +1,6 @@
-"""Secrets: random API keys are searched for in every string switchboard produces.
+"""Secrets: random API keys are searched for in every string jackfield produces.
 
-Reprs, str, log records at every level (switchboard's, httpx's, httpcore's), exceptions (and
+Reprs, str, log records at every level (jackfield's, httpx's, httpcore's), exceptions (and
 their bodies), dry runs, explain tables and CLI output. Also: no key on a redirect, a warning
 for keys over plain http, verified https by default, and careful secret files.
 """
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import ConfigError, ProviderError, Secret, SecurityWarning
-from switchboard.cli import main as cli
+import jackfield
+from jackfield import ConfigError, ProviderError, Secret, SecurityWarning
+from jackfield.cli import main as cli
 from tests.reliability.evidence import count
 from tests.support.scripted_server import Reply, serving, sse
 
@@ -61,7 +61,7 @@ def produced_strings(url: str, options: dict[str, Any]) -> list[str]:
     root.addHandler(capture)
     root.setLevel(logging.DEBUG)
     try:
-        registry = switchboard.load_registry()
+        registry = jackfield.load_registry()
         provider = registry.create("openai-compatible", {"base_url": f"{url}/v1", **options})
         shown += [
             repr(provider),
@@ -110,7 +110,7 @@ def test_a_key_never_shows(key: str, how: str, tmp_path: Path) -> None:
                 key in r.headers.get("authorization", "") + r.headers.get("x-api-key", "")
                 for r in server.requests
             )  # the key was really sent
-            config = tmp_path / "switchboard.toml"
+            config = tmp_path / "jackfield.toml"
             api_key = '{ env = "SB_TEST_SECRET_KEY" }' if how == "env" else f'"{key}"'
             config.write_text(
                 f'[providers.s]\ntype = "openai-compatible"\nbase_url = "{server.url}/v1"\n'
@@ -133,7 +133,7 @@ def test_a_key_never_shows(key: str, how: str, tmp_path: Path) -> None:
     "SecurityWarning; silenced by warn_insecure_key = false",
 )
 def test_a_key_over_plain_http_to_another_machine_warns() -> None:
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     with pytest.warns(SecurityWarning, match="plain http to http://10.0.0.2:8000/v1"):
         registry.create(
             "openai-compatible", {"base_url": "http://10.0.0.2:8000/v1", "api_key": "k"}
@@ -153,12 +153,12 @@ def test_a_key_over_plain_http_to_another_machine_warns() -> None:
     "certificates verified by default; verify = PATH uses that bundle",
 )
 def test_https_is_verified_by_default(tmp_path: Path) -> None:
-    from switchboard.http import Clients
+    from jackfield.http import Clients
 
     default = Clients(https=True)._options()["verify"]
     assert default.verify_mode == 2  # ssl.CERT_REQUIRED
     assert default.check_hostname
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     assert registry.create("openai-compatible", {"base_url": "https://x.invalid/v1"}).options.verify
     missing = tmp_path / "no-such-bundle.pem"
     with pytest.raises(FileNotFoundError):  # the bundle is really read

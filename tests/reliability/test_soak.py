@@ -4,7 +4,7 @@ Against the benchmark's fast loopback server (tests/bench/server.py, a child pro
 stream that is not cancelled must bring exactly the expected text and usage; afterwards the
 sockets, file descriptors and tasks are back where they started, and RSS stays flat from
 round to round. The default test run holds 200 streams for 2 rounds; ``nox -s soak``
-($SWITCHBOARD_SOAK=full) holds 1,000 streams for 5 rounds.
+($JACKFIELD_SOAK=full) holds 1,000 streams for 5 rounds.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import Any
 
 import pytest
 
-from switchboard import TextDelta
-from switchboard.host import Host
+from jackfield import TextDelta
+from jackfield.host import Host
 from tests.bench.workload import PROMPT, expected_text, model
 from tests.reliability.evidence import FACTS
 from tests.reliability.resources import rss_mb, sockets
 
 fault = pytest.mark.reliability
 ROOT = Path(__file__).resolve().parents[2]
-FULL = os.environ.get("SWITCHBOARD_SOAK") == "full"
+FULL = os.environ.get("JACKFIELD_SOAK") == "full"
 STREAMS = 1000 if FULL else 200
 ROUNDS = 5 if FULL else 2
 CHUNKS = 100 if FULL else 40

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import switchboard
-from switchboard import FragmentStream, ProviderError, Response, Tool
-from switchboard.fragments import Fragment
-from switchboard.testing.transcripts import Transcript
+import jackfield
+from jackfield import FragmentStream, ProviderError, Response, Tool
+from jackfield.fragments import Fragment
+from jackfield.testing.transcripts import Transcript
 
 ProviderFactory = Callable[..., Any]
 
@@ -78,10 +78,10 @@ def check(
     if "raw_finish_reason" in expect:
         assert completion.raw_finish_reason == expect["raw_finish_reason"]
     if "usage" in expect:
-        usage = switchboard.converter.unstructure(completion.usage) if completion.usage else None
+        usage = jackfield.converter.unstructure(completion.usage) if completion.usage else None
         assert usage == expect["usage"]
     if "model" in expect:
         assert completion.model == expect["model"]
     for key, value in expect.get("metrics", {}).items():
         assert completion.metrics.get(key) == value, key
-    assert sum(isinstance(f, switchboard.Completion) for f in fragments) == len(response.choices)
+    assert sum(isinstance(f, jackfield.Completion) for f in fragments) == len(response.choices)

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard import ConfigError, Response, ThoughtDelta
-from switchboard.testing.conformance import ProviderConformance, check_lifecycle
+import jackfield
+from jackfield import ConfigError, Response, ThoughtDelta
+from jackfield.testing.conformance import ProviderConformance, check_lifecycle
 
 pytestmark = pytest.mark.compat
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "compat" / "templates"
-REGISTRY = switchboard.load_registry()
+REGISTRY = jackfield.load_registry()
 DETERMINISTIC = {
     "temperature": 0,
     "seed": 3,
@@ -28,7 +28,7 @@ DETERMINISTIC = {
 }
 
 
-def embedded(**options: Any) -> switchboard.Provider[Any]:
+def embedded(**options: Any) -> jackfield.Provider[Any]:
     return REGISTRY.create("llamacpp-embedded", {"context": 1024, **options}, instance="embedded")
 
 
@@ -36,26 +36,26 @@ def embedded(**options: Any) -> switchboard.Provider[Any]:
 
 
 @pytest.fixture(scope="module")
-def tools_engine() -> Iterator[switchboard.Provider[Any]]:
+def tools_engine() -> Iterator[jackfield.Provider[Any]]:
     with embedded(chat_template=(TEMPLATES / "tools.jinja").read_text()) as provider:
         yield provider
 
 
 @pytest.fixture(scope="module")
-def reasoning_engine() -> Iterator[switchboard.Provider[Any]]:
+def reasoning_engine() -> Iterator[jackfield.Provider[Any]]:
     template = (TEMPLATES / "reasoning.jinja").read_text()
     with embedded(chat_template=template, reasoning_format="deepseek") as provider:
         yield provider
 
 
 @pytest.fixture(scope="module")
-def embeddings_engine() -> Iterator[switchboard.Provider[Any]]:
+def embeddings_engine() -> Iterator[jackfield.Provider[Any]]:
     with embedded(embeddings=True, context=512) as provider:
         yield provider
 
 
 @pytest.fixture(scope="module")
-def broken_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[switchboard.Provider[Any]]:
+def broken_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[jackfield.Provider[Any]]:
     broken = tmp_path_factory.mktemp("models") / "broken.gguf"
     broken.write_bytes(b"GGUF but not really a model")
     with embedded(model_path=str(broken)) as provider:
@@ -94,7 +94,7 @@ class TestEmbeddedReasoningConformance(ProviderConformance):
         return reasoning_engine
 
     @pytest.fixture
-    def failing_provider(self) -> Iterator[switchboard.Provider[Any]]:
+    def failing_provider(self) -> Iterator[jackfield.Provider[Any]]:
         with embedded(model_path="/nonexistent/model.gguf") as provider:
             yield provider
 
@@ -114,7 +114,7 @@ class TestEmbeddingsConformance(ProviderConformance):
 
 
 @pytest.fixture(scope="module")
-def plain() -> Iterator[switchboard.Provider[Any]]:
+def plain() -> Iterator[jackfield.Provider[Any]]:
     with embedded(slots=2) as provider:
         yield provider
 
@@ -210,8 +210,8 @@ def test_inline_think_tags_give_the_same_split_as_the_reasoning_field() -> None:
 
 
 EXIT_MIDSTREAM = """
-import switchboard
-provider = switchboard.load_registry().create_instance("embedded", {"context": 1024})
+import jackfield
+provider = jackfield.load_registry().create_instance("embedded", {"context": 1024})
 stream = provider.stream("Write a long story.", max_tokens=48, extra_body={"ignore_eos": True})
 for i, _ in enumerate(stream):
     if i == 3:

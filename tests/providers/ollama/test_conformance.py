@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard.testing.conformance import ProviderConformance
+import jackfield
+from jackfield.testing.conformance import ProviderConformance
 from tests.support.scripted_server import Reply, ScriptedServer, serving
 
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -92,16 +92,16 @@ class TestOllamaConformance(ProviderConformance):
     reasoning_call_options = {"think": True}
 
     @pytest.fixture
-    def provider(self, server: ScriptedServer) -> Iterator[switchboard.Provider[Any]]:
-        registry = switchboard.load_registry()
+    def provider(self, server: ScriptedServer) -> Iterator[jackfield.Provider[Any]]:
+        registry = jackfield.load_registry()
         with registry.create("ollama", {"base_url": server.url}, instance="ollama") as provider:
             yield provider
 
     @pytest.fixture
-    def failing_provider(self) -> Iterator[switchboard.Provider[Any]]:
+    def failing_provider(self) -> Iterator[jackfield.Provider[Any]]:
         with serving([Reply()]) as gone:
             url = gone.url
-        with switchboard.load_registry().create(
+        with jackfield.load_registry().create(
             "ollama", {"base_url": url, "retries": {"attempts": 0}}, instance="down"
         ) as provider:
             yield provider

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     AssistantMessage,
     ConfigError,
     ConversationError,
@@ -24,8 +24,8 @@ from switchboard import (
     ToolMessage,
     UserMessage,
 )
-from switchboard.testing.transcripts import ReplayTransport, Transcript
-from switchboard_ollama._provider import OllamaProvider
+from jackfield.testing.transcripts import ReplayTransport, Transcript
+from jackfield_ollama._provider import OllamaProvider
 from tests.support import transcript_cases as cases
 
 HERE = Path(__file__).parent / "transcripts"
@@ -240,7 +240,7 @@ def test_dry_run_masks_the_key() -> None:
 
 
 def test_a_key_over_plain_http_to_another_machine_is_warned_about() -> None:
-    with pytest.warns(switchboard.SecurityWarning, match="plain http to http://10.0.0.7:11434"):
+    with pytest.warns(jackfield.SecurityWarning, match="plain http to http://10.0.0.7:11434"):
         OllamaProvider.from_options({"host": "10.0.0.7", "api_key": "sekrit"})
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -252,7 +252,7 @@ def test_a_key_over_plain_http_to_another_machine_is_warned_about() -> None:
 
 
 def test_the_ready_made_instance() -> None:
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     assert registry.instance("ollama-native").provider == "ollama"
     assert (
         registry.create_instance("ollama-native", {"model": "qwen3:8b"}).dry_run("hi")["url"]

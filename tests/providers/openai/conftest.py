@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.testing.transcripts import ReplayTransport, Transcript
-from switchboard_openai._provider import OpenAIProvider
+from jackfield.testing.transcripts import ReplayTransport, Transcript
+from jackfield_openai._provider import OpenAIProvider
 
 FAST = {"retries": {"attempts": 0}, "timeouts": {"connect": 2, "first_byte": 5, "idle": 5}}
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import (
+from jackfield import (
     AuthenticationError,
     Completion,
     ContextLengthError,
@@ -23,9 +23,9 @@ from switchboard import (
     TruncatedStreamError,
     Usage,
 )
-from switchboard.fragments import Fragment
-from switchboard_openai._assembler import ChunkAssembler
-from switchboard_openai._toolnames import ToolNames
+from jackfield.fragments import Fragment
+from jackfield_openai._assembler import ChunkAssembler
+from jackfield_openai._toolnames import ToolNames
 
 
 def delta(**fields: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import switchboard
-from switchboard.testing.conformance import ProviderConformance
+import jackfield
+from jackfield.testing.conformance import ProviderConformance
 from tests.support.scripted_server import Reply, ScriptedServer, serving, sse
 
 JSON = {"content-type": "application/json"}
@@ -95,19 +95,19 @@ class TestOpenAICompatibleConformance(ProviderConformance):
     reasoning_call_options = {"extra_body": {"reasoning_effort": "low"}}
 
     @pytest.fixture
-    def provider(self, server: ScriptedServer) -> Iterator[switchboard.Provider[Any]]:
-        registry = switchboard.load_registry()
+    def provider(self, server: ScriptedServer) -> Iterator[jackfield.Provider[Any]]:
+        registry = jackfield.load_registry()
         with registry.create(
             "openai-compatible", {"base_url": f"{server.url}/v1"}, instance="scripted"
         ) as provider:
             yield provider
 
     @pytest.fixture
-    def failing_provider(self) -> Iterator[switchboard.Provider[Any]]:
+    def failing_provider(self) -> Iterator[jackfield.Provider[Any]]:
         with serving([Reply()]) as gone:
             url = gone.url  # a port nothing listens on any more
         options = {"base_url": f"{url}/v1", "retries": {"attempts": 0}}
-        with switchboard.load_registry().create(
+        with jackfield.load_registry().create(
             "openai-compatible", options, instance="down"
         ) as provider:
             yield provider

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from switchboard_openai._presets import PRESETS
+from jackfield_openai._presets import PRESETS
 
 PAGE = Path(__file__).resolve().parents[3] / "docs" / "providers" / "openai-compatible.md"
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-import switchboard
-from switchboard import AuthenticationError, CredentialCheck, ServiceConnectionError
-from switchboard_openai._provider import OpenAIProvider
+import jackfield
+from jackfield import AuthenticationError, CredentialCheck, ServiceConnectionError
+from jackfield_openai._provider import OpenAIProvider
 
 Route = dict[str, tuple[int, Any]]
 
@@ -314,7 +314,7 @@ def test_models_response_too_large() -> None:
     )
     operation = provider.models_operation()
     operation.max_body = 50  # type: ignore[attr-defined]
-    with pytest.raises(switchboard.ServerError, match="larger than 50 bytes"):
+    with pytest.raises(jackfield.ServerError, match="larger than 50 bytes"):
         operation.run()
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import switchboard
-from switchboard import (
+import jackfield
+from jackfield import (
     AuthenticationError,
     BadRequestError,
     ConfigError,
@@ -27,7 +27,7 @@ from switchboard import (
     ToolCall,
     TruncatedStreamError,
 )
-from switchboard.testing.transcripts import Transcript
+from jackfield.testing.transcripts import Transcript
 from tests.providers.openai.conftest import replay_provider, sse_transcript
 
 
@@ -101,13 +101,13 @@ def test_include_usage_can_be_turned_off_and_layers_unset_typed_fields() -> None
 
 def test_messages_tools_and_images_go_out_in_openai_shape() -> None:
     provider, transport = replay_provider(HELLO, send_reasoning=True)
-    image = switchboard.ImagePart.from_bytes(b"\x89PNG", "image/png")
+    image = jackfield.ImagePart.from_bytes(b"\x89PNG", "image/png")
     call = ToolCall("c1", "search", '{"q": "x"}', source="web")
     messages = [
-        switchboard.SystemMessage("sys"),
-        switchboard.UserMessage((switchboard.TextPart("look"), image)),
-        switchboard.AssistantMessage("", (call,), thoughts="hm"),
-        switchboard.ToolMessage("c1", "result"),
+        jackfield.SystemMessage("sys"),
+        jackfield.UserMessage((jackfield.TextPart("look"), image)),
+        jackfield.AssistantMessage("", (call,), thoughts="hm"),
+        jackfield.ToolMessage("c1", "result"),
     ]
     tools = [Tool("search", "Searches.", {"type": "object"}, source="web")]
     list(
@@ -217,7 +217,7 @@ def test_the_openai_preset_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_where_requests_go(options: dict[str, Any], url: str) -> None:
-    provider = switchboard.load_registry().create("openai-compatible", options)
+    provider = jackfield.load_registry().create("openai-compatible", options)
     assert provider.base_url == url  # type: ignore[attr-defined]
 
 
@@ -257,12 +257,12 @@ def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None
     provider, _ = replay_provider(HELLO)
     first = provider.options_for(temperature=1, model="m")
     assert provider.options_for(model="m", temperature=1) is first  # same options, any order
-    with pytest.raises(switchboard.OptionsError, match="got a boolean"):
+    with pytest.raises(jackfield.OptionsError, match="got a boolean"):
         provider.options_for(temperature=True, model="m")  # True == 1, yet not a number
     assert provider.options_for(temperature=0.5) is not first
-    with pytest.raises(switchboard.OptionsError, match=r"\$\.temperature"):
+    with pytest.raises(jackfield.OptionsError, match=r"\$\.temperature"):
         provider.options_for(temperature="hot")
-    with pytest.raises(switchboard.OptionsError, match=r"\$\.temperature"):
+    with pytest.raises(jackfield.OptionsError, match=r"\$\.temperature"):
         provider.options_for(temperature="hot")  # failures are never cached
     extra = provider.options_for(extra_body={"top_k": 1})  # not plain: never cached
     assert provider.options_for(extra_body={"top_k": 1}) is not extra
@@ -278,11 +278,11 @@ def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None
 )
 def test_bad_places(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        switchboard.load_registry().create("openai-compatible", options)
+        jackfield.load_registry().create("openai-compatible", options)
 
 
 def test_every_preset_is_a_ready_instance() -> None:
-    registry = switchboard.load_registry()
+    registry = jackfield.load_registry()
     assert {
         "lmstudio",
         "llamacpp",
@@ -340,7 +340,7 @@ def test_non_streaming_answer_uses_the_same_mapping() -> None:
     response = provider.complete("hi")
     assert (response.thoughts, response.text) == ("plan", "Answer")
     assert [c.id for c in response.tool_calls] == ["a", "b"]
-    assert response.usage == switchboard.Usage(1, 2, 3)
+    assert response.usage == jackfield.Usage(1, 2, 3)
     assert response.completion is not None
     assert response.completion.metrics == {"predicted_n": 2}
 

@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard import Tool
-from switchboard_openai._toolnames import ToolNames
+from jackfield import Tool
+from jackfield_openai._toolnames import ToolNames
 
 VALID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

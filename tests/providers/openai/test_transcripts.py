@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchboard.testing.transcripts import Transcript
+from jackfield.testing.transcripts import Transcript
 from tests.providers.openai.conftest import replay_provider
 from tests.support import transcript_cases as cases
 

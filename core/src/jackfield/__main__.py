@@ -1,0 +1,5 @@
+"""``python -m jackfield``: the command line."""
+
+from jackfield.cli import main
+
+raise SystemExit(main())

@@ -1,5 +1,0 @@
-"""``python -m switchboard``: the command line."""
-
-from switchboard.cli import main
-
-raise SystemExit(main())

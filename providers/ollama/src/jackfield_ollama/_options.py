@@ -1,0 +1,94 @@
+"""Options of the native Ollama provider (importable without httpx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from jackfield import Secret
+from jackfield.http import Retries, Timeouts
+from jackfield.thinking import ThinkTags
+
+__all__ = ["DEFAULT_BASE_URL", "OllamaOptions"]
+
+DEFAULT_BASE_URL = "http://127.0.0.1:11434"
+
+
+@attrs.define
+class OllamaOptions:
+    """One call to Ollama's native API.
+
+    The typed sampling fields become Ollama ``options`` (``max_tokens`` is ``num_predict``);
+    ``options`` holds any other Modelfile parameter (``num_ctx``, ``repeat_penalty`` ...) and
+    is merged with them, so layers can set and override single keys. ``think`` turns
+    reasoning on (``true`` or an effort such as ``"high"``), ``format`` asks for JSON or a
+    JSON Schema, ``keep_alive`` says how long the model stays loaded. ``think_tags`` splits
+    ``<think>`` blocks out of the content (``auto``: one at the start; ``open``: the answer
+    starts inside one; ``off``), for thinking models asked without ``think``. ``extra_body``
+    is merged into the request body last.
+    """
+
+    base_url: str | None = None
+    """Ollama's root URL, such as ``http://127.0.0.1:11434`` (a trailing ``/api`` is dropped); wins
+    over ``host`` and ``port``."""
+    host: str | None = None
+    """Ollama's host, reached over plain http, when ``base_url`` is unset; default ``127.0.0.1``."""
+    port: int | None = None
+    """Ollama's port when ``base_url`` is unset; default ``11434``."""
+    api_key: Secret | None = None
+    """A key sent as ``Authorization: Bearer`` (for a proxy in front of Ollama): a string,
+    ``{ env = "VAR" }`` or ``{ file = "path" }``; unset sends none."""
+    headers: dict[str, str] = attrs.field(factory=dict)
+    """Extra HTTP headers sent with every request."""
+    model: str | None = None
+    """The model, such as ``"qwen3:8b"``, sent as ``model`` (Ollama requires it); left out when
+    unset."""
+    temperature: float | None = None
+    """Sampling temperature, sent as ``options.temperature``; unset leaves the model's default."""
+    top_p: float | None = None
+    """Nucleus sampling probability mass, sent as ``options.top_p``."""
+    top_k: int | None = None
+    """Sample from the ``top_k`` most likely tokens, sent as ``options.top_k``."""
+    seed: int | None = None
+    """Random seed for sampling, sent as ``options.seed``."""
+    max_tokens: int | None = None
+    """Most tokens to generate, sent as ``options.num_predict``."""
+    stop: list[str] | None = None
+    """Stop sequences, sent as ``options.stop``."""
+    num_ctx: int | None = None
+    """Context window in tokens, sent as ``options.num_ctx``."""
+    options: dict[str, Any] = attrs.field(factory=dict)
+    """Any other Modelfile parameter (``repeat_penalty``, ``min_p``, ``num_gpu`` ...), merged over
+    the typed fields into the ``options`` object."""
+    think: bool | str | None = None
+    """Sent as ``think``: ``true`` or ``false``, or an effort such as ``"high"`` for models that
+    take one; left out when unset."""
+    format: str | dict[str, Any] | None = None
+    """Sent as ``format``: ``"json"``, or a JSON Schema (a table) for structured output."""
+    keep_alive: str | int | None = None
+    """Sent as ``keep_alive``: how long the model stays loaded (``"10m"``, seconds, ``0`` to unload,
+    ``-1`` forever)."""
+    think_tags: ThinkTags = "auto"
+    """How ``<think>`` blocks in the content are split out, for thinking models asked without
+    ``think``: ``"auto"`` (a block at the start), ``"open"`` (the answer starts inside one) or
+    ``"off"``."""
+    think_open: str = "<think>"
+    """The tag that opens a think block in the content."""
+    think_close: str = "</think>"
+    """The tag that closes a think block in the content."""
+    extra_body: dict[str, Any] = attrs.field(factory=dict)
+    """Any JSON, merged into the ``/api/chat`` body last with JSON Merge Patch, so it can override
+    what the typed fields produced."""
+    timeouts: Timeouts = attrs.field(factory=Timeouts)
+    """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
+    ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
+    retries: Retries = attrs.field(factory=Retries)
+    """How a failed chat request is retried before its answer starts; see
+    :class:`~jackfield.http.Retries`."""
+    verify: bool | str = True
+    """TLS certificate verification for https: ``true`` (the system's CAs), ``false`` (none), or the
+    path of a CA bundle to trust instead."""
+    warn_insecure_key: bool = True
+    """Warn (``SecurityWarning``) when ``api_key`` would be sent over plain http to another
+    machine."""

@@ -1,0 +1,300 @@
+"""Listing models and probing status, as sans-I/O request flows (no tokens are spent)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import orjson
+
+from jackfield import (
+    Capabilities,
+    ConfigError,
+    CredentialCheck,
+    Embeddings,
+    MalformedStreamError,
+    ModelInfo,
+    ModelList,
+    ProviderError,
+    Status,
+    Usage,
+)
+from jackfield.http import Flow, HTTPRequest, HTTPResult, error_for_response
+from jackfield.options import merge_patch
+from jackfield_openai._options import OpenAIOptions
+from jackfield_openai._request import USER_AGENT, Target
+
+__all__ = ["credentials_flow", "embeddings_flow", "models_flow", "parse_models", "status_flow"]
+
+# owned_by values, and Server headers, that tell which server this is
+_OWNERS = {
+    "llamacpp": "llama.cpp",
+    "vllm": "vllm",
+    "sglang": "sglang",
+    "tabbyapi": "tabbyapi",
+    "koboldcpp": "koboldcpp",
+    "organization_owner": "lmstudio",
+    "library": "ollama",
+    "openai": "openai",
+    "system": "openai",
+    "openai-internal": "openai",
+}
+_SERVER_HEADERS = {"llama.cpp": "llama.cpp", "ollama": "ollama"}
+_PRESET_KINDS = {
+    "llamacpp": "llama.cpp",
+    "textgen-webui": "textgen-webui",
+}
+
+
+def _json(result: HTTPResult, what: str, label: str) -> Any:
+    try:
+        return orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        raise MalformedStreamError(f"{label}: the {what} response is not JSON") from None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _model(entry: Mapping[str, Any]) -> ModelInfo | None:
+    model_id = entry.get("id") or entry.get("model") or entry.get("name")
+    if not isinstance(model_id, str) or not model_id:
+        return None
+    meta: Mapping[str, Any] = entry["meta"] if isinstance(entry.get("meta"), Mapping) else {}
+    context = (
+        _int(entry.get("max_model_len"))
+        or _int(entry.get("context_length"))
+        or _int(entry.get("max_context_length"))
+        or _int(meta.get("n_ctx"))
+        or _int(meta.get("n_ctx_train"))
+    )
+    lowered = model_id.lower()
+    kind = "embedding" if "embed" in lowered or entry.get("type") == "embeddings" else "chat"
+    state = entry.get("state")
+    aliases = entry.get("aliases")
+    return ModelInfo(
+        id=model_id,
+        context_length=context,
+        kind=kind,
+        owned_by=entry.get("owned_by") if isinstance(entry.get("owned_by"), str) else None,
+        created=_int(entry.get("created")),
+        loaded=(state == "loaded") if isinstance(state, str) else None,
+        aliases=tuple(a for a in aliases if isinstance(a, str))
+        if isinstance(aliases, list)
+        else (),
+        capabilities=Capabilities(
+            tools=True, vision="vision" in (entry.get("capabilities") or ()), max_context=context
+        )
+        if context
+        else None,
+        metadata=dict(entry),
+    )
+
+
+def parse_models(data: Any) -> list[ModelInfo]:
+    """Models from a ``/v1/models`` body (``data[]``; llama.cpp's ``models[]`` as a fallback)."""
+    if not isinstance(data, Mapping):
+        return []
+    entries = data.get("data")
+    if not isinstance(entries, list):
+        entries = data.get("models")
+    if not isinstance(entries, list):
+        return []
+    models = [_model(e) for e in entries if isinstance(e, Mapping)]
+    return [m for m in models if m is not None]
+
+
+def _kind(models: list[ModelInfo], headers: Mapping[str, str], target: Target) -> str | None:
+    server = headers.get("server", "").lower()
+    for marker, kind in _SERVER_HEADERS.items():
+        if marker in server:
+            return kind
+    for model in models:
+        owner = _OWNERS.get((model.owned_by or "").lower())
+        if owner is not None:
+            return owner
+    if target.preset is not None:
+        return _PRESET_KINDS.get(target.preset.name, target.preset.name)
+    return None
+
+
+def _with_llamacpp_context(models: list[ModelInfo], props: Any) -> list[ModelInfo]:
+    settings = props.get("default_generation_settings") if isinstance(props, Mapping) else None
+    n_ctx = _int(settings.get("n_ctx")) if isinstance(settings, Mapping) else None
+    if n_ctx is None:
+        return models
+    return [
+        attrs.evolve(
+            m,
+            context_length=n_ctx,
+            loaded=True,
+            capabilities=Capabilities(tools=True, max_context=n_ctx),
+            metadata={**m.metadata, "n_ctx": n_ctx},
+        )
+        for m in models
+    ]
+
+
+def models_flow(target: Target, label: str) -> Flow[ModelList]:
+    """GET /models (and llama.cpp's /props for the context size actually in use)."""
+    url = f"{target.base_url}/models"
+    result = yield HTTPRequest("GET", url, target.headers())
+    if result.error is not None:
+        raise result.error
+    if result.status in (404, 405):
+        return ModelList([], reason=f"{url} answered HTTP {result.status}: no model listing")
+    if not result.ok:
+        raise _error(result, target, label, url)
+    models = parse_models(_json(result, "/models", label))
+    if any(m.owned_by == "llamacpp" for m in models):
+        props = yield HTTPRequest("GET", f"{target.root_url}/props", target.headers())
+        if props.ok:
+            models = _with_llamacpp_context(models, _json(props, "/props", label))
+    if not models:
+        return ModelList([], reason=f"{url} lists no models")
+    return ModelList(models)
+
+
+def _error(result: HTTPResult, target: Target, label: str, url: str) -> ProviderError:
+    secret = target.key.reveal() if target.key is not None else None
+    return error_for_response(
+        result.status, result.headers, result.body, label=label, url=url, secret=secret
+    )
+
+
+def status_flow(target: Target, label: str) -> Flow[Status]:
+    """Connected? Which server, which models, which loaded — without generating a token."""
+    url = f"{target.base_url}/models"
+    key_problem = None
+    try:
+        headers = target.headers()
+    except ConfigError as exc:  # probe without credentials, and say what is missing
+        headers, key_problem = {"User-Agent": USER_AGENT}, str(exc)
+    result = yield HTTPRequest("GET", url, headers)
+    if result.error is not None:
+        return Status(connected=False, error=str(result.error))
+    details: dict[str, Any] = {"base_url": target.base_url}
+    if not result.ok:
+        problem = key_problem or str(_error(result, target, label, url))
+        kind = _kind([], result.headers, target)
+        if result.status == 503:
+            return Status(
+                connected=True,
+                server_kind=kind,
+                error=f"the server is not ready: {problem}",
+                details=details,
+            )
+        if result.status not in (404, 405):
+            return Status(connected=True, server_kind=kind, error=problem, details=details)
+        models: list[ModelInfo] = []
+    else:
+        models = parse_models(_json(result, "/models", label))
+    kind = _kind(models, result.headers, target)
+    ids = tuple(m.id for m in models)
+    loaded: tuple[str, ...] = ids
+    error: str | None = key_problem
+    if kind == "llama.cpp":
+        health = yield HTTPRequest("GET", f"{target.root_url}/health", headers)
+        if health.status == 503:
+            error = "the server is loading the model"
+            loaded = ()
+        props = yield HTTPRequest("GET", f"{target.root_url}/props", headers)
+        if props.ok:
+            data = _json(props, "/props", label)
+            if isinstance(data, Mapping):
+                details["model_path"] = data.get("model_path")
+                details["total_slots"] = data.get("total_slots")
+                settings = data.get("default_generation_settings")
+                if isinstance(settings, Mapping):
+                    details["n_ctx"] = settings.get("n_ctx")
+    elif kind == "ollama":
+        version = yield HTTPRequest("GET", f"{target.root_url}/api/version", headers)
+        if version.ok:
+            details["version"] = _json(version, "/api/version", label).get("version")
+        running = yield HTTPRequest("GET", f"{target.root_url}/api/ps", headers)
+        if running.ok:
+            data = _json(running, "/api/ps", label)
+            entries = data.get("models", []) if isinstance(data, Mapping) else []
+            loaded = tuple(
+                str(e.get("name") or e.get("model"))
+                for e in entries
+                if isinstance(e, Mapping) and (e.get("name") or e.get("model"))
+            )
+    elif kind == "lmstudio":
+        native = yield HTTPRequest("GET", f"{target.root_url}/api/v0/models", headers)
+        if native.ok:
+            described = parse_models(_json(native, "/api/v0/models", label))
+            loaded = tuple(m.id for m in described if m.loaded)
+    return Status(
+        connected=True,
+        server_kind=kind,
+        models=ids,
+        loaded_models=loaded,
+        error=error,
+        details=details,
+    )
+
+
+def credentials_flow(target: Target, label: str) -> Flow[CredentialCheck]:
+    """Ask the server whether it accepts the configured key (GET /models, no tokens)."""
+    if target.key is None and not (target.preset and target.preset.key_required):
+        return CredentialCheck(ok=True, kind="none", message="no API key configured")
+    url = f"{target.base_url}/models"
+    result = yield HTTPRequest("GET", url, target.headers())
+    if result.error is not None:
+        raise result.error
+    if result.status in (401, 403):
+        return CredentialCheck(
+            ok=False, kind="api_key", message=str(_error(result, target, label, url))
+        )
+    if not result.ok:
+        raise _error(result, target, label, url)
+    note = ""
+    if any(m.owned_by == "llamacpp" for m in parse_models(_json(result, "/models", label))):
+        note = " (llama.cpp serves /models without checking keys: a chat call is the real test)"
+    return CredentialCheck(ok=True, kind="api_key", message=f"the server accepted the key{note}")
+
+
+def embeddings_flow(
+    target: Target, label: str, texts: tuple[str, ...], options: OpenAIOptions
+) -> Flow[Embeddings]:
+    """POST /embeddings; vectors come back in the order of ``texts``."""
+    body: dict[str, Any] = {"input": list(texts), "encoding_format": "float"}
+    if options.model:
+        body["model"] = options.model
+    if options.extra_body:
+        body = merge_patch(body, options.extra_body)
+    url = f"{target.base_url}/embeddings"
+    headers = {**target.headers(), "Content-Type": "application/json", **options.headers}
+    result = yield HTTPRequest("POST", url, headers, orjson.dumps(body))
+    if result.error is not None:
+        raise result.error
+    if not result.ok:
+        raise _error(result, target, label, url)
+    data = _json(result, "/embeddings", label)
+    entries = data.get("data") if isinstance(data, Mapping) else None
+    if not isinstance(entries, list) or len(entries) != len(texts):
+        raise MalformedStreamError(
+            f"{label}: /embeddings returned {len(entries) if isinstance(entries, list) else 'no'} "
+            f"vectors for {len(texts)} texts"
+        )
+    ordered = sorted(entries, key=lambda e: e.get("index", 0) if isinstance(e, Mapping) else 0)
+    vectors = []
+    for entry in ordered:
+        vector = entry.get("embedding") if isinstance(entry, Mapping) else None
+        if not isinstance(vector, list):
+            raise MalformedStreamError(f"{label}: an /embeddings entry has no vector")
+        vectors.append(tuple(float(x) for x in vector))
+    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
+    return Embeddings(
+        tuple(vectors),
+        model=str(data["model"]) if data.get("model") else None,
+        usage=Usage(
+            prompt_tokens=_int(usage.get("prompt_tokens")),
+            total_tokens=_int(usage.get("total_tokens")),
+        )
+        if usage
+        else None,
+    )

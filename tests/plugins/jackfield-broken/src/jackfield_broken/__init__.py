@@ -1,0 +1,1 @@
+"""Broken jackfield plugins (see README.md)."""

@@ -1,1 +1,0 @@
-"""Broken switchboard plugins (see README.md)."""

@@ -1,3 +1,0 @@
-"""A plugin module whose import fails, as when a dependency was left out of its metadata."""
-
-import switchboard_dependency_that_is_not_installed  # noqa: F401
