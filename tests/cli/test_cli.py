@@ -44,7 +44,7 @@ extra_body = {{ top_k = 10 }}
 def test_help_imports_nothing_heavy() -> None:
     code = (
         "import sys\n"
-        "from jackfield.cli import main\n"
+        "from jackfield._cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in sys.modules if m.split('.')[0] in\n"
         "    ('httpx', 'httpcore', 'jackfield_openai', 'cattrs', 'attrs', 'pluggy')]\n"

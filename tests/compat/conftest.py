@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import jackfield
-from jackfield.testing.llamacpp import LlamaServer
+from jackfield_llamacpp.server import LlamaServer
 
 TEMPLATES = Path(__file__).parent / "templates"
 API_KEY = "compat-secret-key"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jackfield.testing.llamacpp import LlamaServer
+from jackfield_llamacpp.server import LlamaServer
 from tests.compat.conftest import slots
 
 pytestmark = pytest.mark.compat

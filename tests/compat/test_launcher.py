@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jackfield.testing.llamacpp import LlamaServer, LlamaServerError
+from jackfield_llamacpp.server import LlamaServer, LlamaServerError
 
 pytestmark = pytest.mark.compat
 
@@ -60,7 +60,7 @@ def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
         textwrap.dedent(
             """
             import os, sys
-            from jackfield.testing.llamacpp import LlamaServer
+            from jackfield_llamacpp.server import LlamaServer
             server = LlamaServer(context=256).start()
             print(server.process.pid, flush=True)
             os.kill(os.getpid(), 9)
@@ -77,7 +77,7 @@ def test_the_server_dies_with_its_parent(tmp_path: Path) -> None:
 
 def test_the_demo_streams_a_real_answer() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "jackfield.demo", "What is the capital of France?"],
+        [sys.executable, "-m", "jackfield_llamacpp.demo", "What is the capital of France?"],
         capture_output=True,
         text=True,
         timeout=180,

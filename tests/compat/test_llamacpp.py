@@ -30,8 +30,8 @@ from jackfield import (
     ToolCallDelta,
     ToolMessage,
 )
-from jackfield.options import resolve
-from jackfield.testing.llamacpp import LlamaServer
+from jackfield._options import resolve
+from jackfield_llamacpp.server import LlamaServer
 from tests.compat.conftest import API_KEY, slots
 
 pytestmark = pytest.mark.compat

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 import jackfield
-from jackfield.config import (
-    ConfigFileError,
+from jackfield import ConfigFileError
+from jackfield._config import (
     find_config,
     json_schema,
     load_config,
@@ -75,13 +75,13 @@ def test_every_problem_is_reported_with_its_line(
         load_config(path, registry=registry)
     issues = [(i.line, i.path, i.message) for i in info.value.issues]
     assert issues == [
-        (3, "providers.a.options.temperature", "expected a number, got str 'hot'"),
+        (3, ("providers", "a", "options", "temperature"), "expected a number, got str 'hot'"),
         (
             3,
-            "providers.a.options.retries.attemps",
+            ("providers", "a", "options", "retries", "attemps"),
             "unknown option 'attemps'; did you mean 'attempts'?",
         ),
-        (8, "agents.b.options.max_tokens", "expected an integer, got float 1.5"),
+        (8, ("agents", "b", "options", "max_tokens"), "expected an integer, got float 1.5"),
     ]
     assert str(info.value).splitlines()[0] == (
         f"{path}:3: providers.a.options.temperature: expected a number, got str 'hot'"

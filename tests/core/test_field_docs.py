@@ -1,10 +1,10 @@
-"""jackfield.options.field_docs: attribute docstrings of attrs fields, inherited ones too."""
+"""jackfield._options.field_docs: attribute docstrings of attrs fields, inherited ones too."""
 
 from __future__ import annotations
 
 import attrs
 
-from jackfield.options import field_docs
+from jackfield._options import field_docs
 
 
 @attrs.define

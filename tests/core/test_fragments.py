@@ -24,7 +24,8 @@ from jackfield import (
     dump_fragment,
     load_fragment,
 )
-from jackfield.fragments import Fragment
+from jackfield._errors import format_path
+from jackfield._fragments import Fragment
 from tests.core.strategies import json_objects
 
 small_text = st.text(max_size=10)
@@ -100,7 +101,7 @@ def test_json_form_is_tagged_by_type_with_the_documented_fields() -> None:
 @given(fragments)
 def test_every_fragment_round_trips_through_the_converter(fragment: Any) -> None:
     data = dump_fragment(fragment)
-    assert data["type"] == jackfield.fragments.FRAGMENT_TAGS[type(fragment)]
+    assert data["type"] == jackfield._fragments.FRAGMENT_TAGS[type(fragment)]
     loaded = load_fragment(data)
     assert loaded == fragment
     if isinstance(fragment, Completion):
@@ -139,7 +140,7 @@ def test_loading_invalid_fragments_fails_clearly(data: Any, path: str, message: 
     with pytest.raises(ValidationError) as info:
         load_fragment(data)
     (issue,) = info.value.issues
-    assert issue.path == path
+    assert format_path(issue.path) == path
     assert issue.message.startswith(message)
 
 

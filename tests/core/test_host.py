@@ -9,9 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import jackfield
-from jackfield import ConfigError, SystemMessage, UnknownProviderError, UserMessage
-from jackfield.host import Host
-from jackfield.options import merge_patch
+from jackfield import ConfigError, Host, SystemMessage, UnknownProviderError, UserMessage
+from jackfield._options import merge_patch
 from jackfield.testing import ScriptedProvider, plugin
 
 REGISTRY = jackfield.load_registry(autoload=False, plugins=[plugin])
@@ -66,8 +65,8 @@ def test_one_provider_per_instance_shared_by_agents_and_closed_with_the_host() -
 def test_model_references_split_on_the_first_colon() -> None:
     with host(CONFIG) as h:
         agent = h.agent("local:qwen3:8b")
-        assert (agent.instance, agent.options().model) == ("local", "qwen3:8b")
-        assert h.agent("other").options().model == "scripted"  # the instance's own
+        assert (agent.instance, agent.options_for().model) == ("local", "qwen3:8b")
+        assert h.agent("other").options_for().model == "scripted"  # the instance's own
 
 
 def test_explain_names_every_layer() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from jackfield.options import merge_patch
+from jackfield._options import merge_patch
 from tests.core.strategies import json_objects, json_values
 
 # RFC 7396, Appendix A, verbatim.

@@ -21,7 +21,7 @@ from jackfield import (
     UserMessage,
     converter,
 )
-from jackfield.messages import Message
+from jackfield._messages import Message
 
 
 def test_a_string_is_one_user_message() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jackfield import MalformedStreamError, StreamLimitError, TruncatedStreamError
-from jackfield.ndjson import NDJSONDecoder
+from jackfield._wire.ndjson import NDJSONDecoder
 from tests.core.strategies import json_values
 
 

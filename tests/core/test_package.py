@@ -20,16 +20,17 @@ def test_every_exported_name_resolves() -> None:
 
 
 def test_all_exports_and_type_checking_imports_agree() -> None:
+    """The public names are declared once (``_EXPORTS``): ``__all__`` is derived from it, and
+    the type-checking imports, each an explicit re-export, name exactly the same modules."""
     exports = jackfield._EXPORTS
-    assert sorted(jackfield.__all__) == jackfield.__all__
-    assert set(jackfield.__all__) == {*exports, "__version__"}
+    assert jackfield.__all__ == ["__version__", *sorted(exports)]
     tree = ast.parse(Path(jackfield.__file__).read_text(encoding="utf-8"))
-    typed = {
-        alias.name: node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jackfield")
-        for alias in node.names
-    }
+    typed = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("jackfield"):
+            for alias in node.names:
+                assert alias.asname == alias.name, f"{alias.name}: re-export it as itself"
+                typed[alias.name] = node.module
     assert typed == exports
     for name, module in exports.items():
         assert getattr(sys.modules[module], name) is getattr(jackfield, name)
@@ -59,3 +60,16 @@ def test_import_jackfield_imports_nothing_else() -> None:
     )
     after = set(json.loads(subprocess.check_output([sys.executable, "-c", code])))
     assert after - before == {"jackfield"}
+
+
+def test_listing_providers_imports_no_pluggy_attrs_typing_or_re() -> None:
+    """Listing runs on every CLI call: it imports the plugin modules and nothing heavy."""
+    code = (
+        "import sys, json; import jackfield; r = jackfield.load_registry(); "
+        "assert r.names() and not r.problems, r.problems; print(json.dumps(sorted(sys.modules)))"
+    )
+    bare = "import sys, json; print(json.dumps(sorted(sys.modules)))"
+    before = set(json.loads(subprocess.check_output([sys.executable, "-c", bare])))
+    loaded = set(json.loads(subprocess.check_output([sys.executable, "-c", code]))) - before
+    heavy = {"pluggy", "attrs", "attr", "typing", "re", "importlib.metadata", "httpx", "inspect"}
+    assert not heavy & loaded, heavy & loaded

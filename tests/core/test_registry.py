@@ -18,8 +18,8 @@ from jackfield import (
     UnknownProviderError,
     load_registry,
 )
+from jackfield._registry import PluginInfo, PluginProblem, Registry
 from jackfield.hookspecs import hookimpl
-from jackfield.registry import PluginInfo, PluginProblem, Registry
 from jackfield.testing import ScriptedProvider
 
 SCRIPTED = "jackfield.testing:ScriptedProvider"
@@ -174,8 +174,55 @@ def test_a_hook_with_wrong_arguments_is_reported(entry_points: Any) -> None:
     registry = load_registry()
     assert registry.names() == ["good"]
     (problem,) = registry.problems
-    assert problem.error.startswith("cannot be registered: PluginValidationError")
-    assert "callback" in problem.error
+    assert problem.error == (
+        "cannot be registered: its register_providers takes 'callback', which the hook does "
+        "not pass (it passes register)"
+    )
+    # pluggy refuses the same plugin for the same reason
+    import pluggy
+
+    with pytest.raises(pluggy.PluginValidationError, match="callback"):
+        registry.plugin_manager.register(wrong, name="wrong")
+
+
+def test_plugins_marked_with_pluggys_own_marker_register_the_same() -> None:
+    import pluggy
+
+    marker = pluggy.HookimplMarker("jackfield")
+
+    @marker
+    def register_providers(register: Any) -> None:
+        register("via-pluggy", factory=SCRIPTED)
+
+    registry = load_registry(
+        autoload=False, plugins=[SimpleNamespace(register_providers=register_providers)]
+    )
+    assert registry.names() == ["via-pluggy"]
+    assert registry.problems == []
+
+
+def test_the_plugin_manager_holds_every_plugin_and_calls_the_same_hooks() -> None:
+    registry = load_registry(autoload=False)
+    registry.add_plugin(plugin(spec("one")), "first")
+    registry.add_plugin(plugin(spec("two"), spec("three")), "second")
+    assert registry.names() == ["one", "three", "two"]
+    seen: list[str] = []
+    registry.hook.register_providers(register=lambda name, **spec: seen.append(name))
+    assert sorted(seen) == ["one", "three", "two"]
+    manager = registry.plugin_manager
+    assert manager is registry.plugin_manager  # built once
+    assert sorted(name for name, _ in manager.list_name_plugin()) == ["first", "second"]
+    late = plugin(spec("four"))
+    registry.add_plugin(late, "late")  # a plugin added after the manager was built joins it
+    assert manager.get_plugin("late") is late
+
+
+def test_a_plugin_object_is_registered_once() -> None:
+    once = plugin(spec("once"))
+    registry = load_registry(autoload=False, plugins=[once, once])
+    assert registry.names() == ["once"]
+    (problem,) = registry.problems
+    assert problem.error == "cannot be registered: it is registered already"
 
 
 def test_disable_plugins_by_name_or_distribution(entry_points: Any, monkeypatch: Any) -> None:
@@ -255,8 +302,8 @@ def test_create_configures_an_instance() -> None:
         ("jackfield.testing:ScriptedOptions", None, "is not a jackfield Provider subclass"),
         (
             SCRIPTED,
-            "jackfield.messages:Tool",
-            "registered options class 'jackfield.messages:Tool' is not",
+            "jackfield._messages:Tool",
+            "registered options class 'jackfield._messages:Tool' is not",
         ),
         (
             SCRIPTED,

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jackfield import ConfigError
-from jackfield.options import format_path, merge_patch, resolve
+from jackfield._errors import format_path
+from jackfield._options import merge_patch, resolve
 from tests.core.strategies import json_objects
 
 

@@ -17,7 +17,7 @@ from jackfield import (
     ToolCallDelta,
     Usage,
 )
-from jackfield.fragments import Fragment
+from jackfield._fragments import Fragment
 from tests.core.test_fragments import fragments
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jackfield import MalformedStreamError, StreamLimitError
-from jackfield.sse import ServerSentEvent, SSEDecoder
+from jackfield._wire.sse import ServerSentEvent, SSEDecoder
 
 
 def decode(*chunks: bytes, **kwargs: Any) -> list[ServerSentEvent]:

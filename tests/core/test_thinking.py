@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jackfield.thinking import ThinkSplitter
+from jackfield._wire.thinking import ThinkSplitter
 
 
 def run(mode: str, *deltas: str) -> tuple[str, str]:

@@ -99,7 +99,7 @@ def default_words(field: Any) -> str:
 
 def rows(cls: type[Any], prefix: str = "") -> Iterator[str]:
     """Table rows for every field of an attrs class, nested classes flattened (``a.b``)."""
-    from jackfield.options import field_docs
+    from jackfield._options import field_docs
 
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
@@ -122,12 +122,12 @@ HEADER = "| key | type | default | meaning |\n|---|---|---|---|"
 
 
 def configuration_page() -> str:
-    from jackfield.config import AgentConfig, InstanceConfig
-    from jackfield.messages import Tool
+    from jackfield._config import AgentConfig, InstanceConfig
+    from jackfield._messages import Tool
 
     registry = shipped_registry()
     out = [
-        GENERATED.format(what="the attrs classes of jackfield.config and of each provider"),
+        GENERATED.format(what="the attrs classes of jackfield._config and of each provider"),
         "",
         "# Configuration reference",
         "",
@@ -212,7 +212,7 @@ def configuration_page() -> str:
 
 
 def schema_text() -> str:
-    from jackfield.config import json_schema
+    from jackfield._config import json_schema
 
     return json.dumps(json_schema(shipped_registry()), indent=2) + "\n"
 
@@ -279,7 +279,7 @@ def cli_page() -> str:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {choice.dest: choice.help or "" for choice in sub._choices_actions}
     out = [
-        GENERATED.format(what="the argparse parser of jackfield.cli"),
+        GENERATED.format(what="the argparse parser of jackfield._cli"),
         "",
         "# CLI reference",
         "",
@@ -318,23 +318,23 @@ def cli_page() -> str:
 # checks that no public module is missing).
 API_MODULES = {
     "jackfield": "The top level: errors, streams, responses, secrets, conversion.",
-    "jackfield.registry": "Finding providers: entry points, pluggy, lazy loading.",
+    "jackfield._registry": "Finding providers: entry points, pluggy, lazy loading.",
     "jackfield.hookspecs": "The hooks a plugin implements.",
     "jackfield.provider": "The provider interface and its value classes.",
-    "jackfield.fragments": "What a stream yields.",
-    "jackfield.messages": "Conversations, messages, content parts and tools.",
-    "jackfield.options": "Option layers: merge, provenance, structuring.",
-    "jackfield.config": "The configuration file.",
+    "jackfield._fragments": "What a stream yields.",
+    "jackfield._messages": "Conversations, messages, content parts and tools.",
+    "jackfield._options": "Option layers: merge, provenance, structuring.",
+    "jackfield._config": "The configuration file.",
     "jackfield.host": "Hosts and agents: instances and models by name.",
     "jackfield.http": "The HTTP layer providers share: timeouts, retries, limits, pools.",
-    "jackfield.sse": "A WHATWG-exact, sans-I/O server-sent events decoder.",
-    "jackfield.ndjson": "A sans-I/O newline-delimited JSON decoder.",
-    "jackfield.thinking": "Reasoning inlined as think tags, split out of the text.",
-    "jackfield.cli": "The command line's entry point.",
-    "jackfield.demo": "The README's demo.",
+    "jackfield._wire.sse": "A WHATWG-exact, sans-I/O server-sent events decoder.",
+    "jackfield._wire.ndjson": "A sans-I/O newline-delimited JSON decoder.",
+    "jackfield._wire.thinking": "Reasoning inlined as think tags, split out of the text.",
+    "jackfield._cli": "The command line's entry point.",
+    "jackfield_llamacpp.demo": "The README's demo.",
     "jackfield.testing": "Test helpers: a scripted provider and server.",
     "jackfield.testing.conformance": "The conformance kit every provider passes.",
-    "jackfield.testing.llamacpp": "A real llama.cpp server for tests.",
+    "jackfield_llamacpp.server": "A real llama.cpp server for tests.",
     "jackfield.testing.transcripts": "Recorded wire transcripts, replayed.",
     "jackfield_openai": "The OpenAI-compatible provider's plugin module.",
     "jackfield_openai.wire": "The OpenAI chat wire format, for providers that reuse it.",
@@ -389,7 +389,7 @@ def attribute_doc(module: str, name: str, *, follow: bool = True) -> str | None:
     import importlib
     import inspect
 
-    from jackfield.options import _docstrings_below
+    from jackfield._options import _docstrings_below
 
     tree = ast.parse(inspect.getsource(importlib.import_module(module)))
     here = _docstrings_below(tree.body)

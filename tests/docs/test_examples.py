@@ -117,7 +117,7 @@ CONSOLE_PAGES = [p for p in PAGES if any(b.lang == "console" for b in blocks(p))
 
 @pytest.fixture(scope="module")
 def console_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from jackfield.testing.llamacpp import LlamaServer
+    from jackfield_llamacpp.server import LlamaServer
 
     with LlamaServer(context=1024) as server:
         config = tmp_path_factory.mktemp("docs") / "jackfield.toml"
@@ -200,7 +200,7 @@ def test_configuration_examples_are_valid(page: Path) -> None:
         import tomli as tomllib
 
     import jackfield
-    from jackfield.config import parse_config
+    from jackfield._config import parse_config
 
     registry = jackfield.load_registry()
     for block in blocks(page):

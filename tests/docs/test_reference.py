@@ -14,7 +14,7 @@ import attrs
 import pytest
 
 from jackfield import hookspecs
-from jackfield.options import field_docs
+from jackfield._options import field_docs
 from tests.docs import generate
 
 DOCS = generate.DOCS
@@ -83,8 +83,8 @@ def test_every_public_name_has_a_docstring(module_name: str) -> None:
 
 
 def _options_classes() -> list[type]:
-    from jackfield.config import AgentConfig, Config, ConfigIssue, InstanceConfig
-    from jackfield.messages import Tool
+    from jackfield._config import AgentConfig, Config, ConfigIssue, InstanceConfig
+    from jackfield._messages import Tool
 
     registry = generate.shipped_registry()
     classes = [AgentConfig, Config, ConfigIssue, InstanceConfig, Tool]

@@ -15,7 +15,7 @@ import atheris
 
 with atheris.instrument_imports():
     from jackfield import ProviderError, Response
-    from jackfield.http import Limits
+    from jackfield.provider import Limits
     from jackfield_openai._assembler import ChunkAssembler
     from jackfield_openai._parsers import SSEParser
 

@@ -59,7 +59,7 @@ def provider(url: str, **options: Any) -> jackfield.Provider[Any]:
 def busy_connections(client: jackfield.Provider[Any]) -> int:
     """Pooled connections still in use (a response nobody closed)."""
     busy = 0
-    for clients in client._clients.values():  # type: ignore[attr-defined]
+    for clients in client._pools.values():  # type: ignore[attr-defined]
         pools = [clients._sync, *clients._async.values()]
         for pool in filter(None, pools):
             connections = pool._transport._pool.connections

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import jackfield
 from jackfield import ConfigError, ProviderError, Secret, SecurityWarning
-from jackfield.cli import main as cli
+from jackfield._cli import main as cli
 from tests.reliability.evidence import count
 from tests.support.scripted_server import Reply, serving, sse
 

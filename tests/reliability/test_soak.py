@@ -23,8 +23,7 @@ from typing import Any
 
 import pytest
 
-from jackfield import TextDelta
-from jackfield.host import Host
+from jackfield import Host, TextDelta
 from tests.bench.workload import PROMPT, expected_text, model
 from tests.reliability.evidence import FACTS
 from tests.reliability.resources import rss_mb, sockets

@@ -13,7 +13,7 @@ from typing import Any
 
 import jackfield
 from jackfield import FragmentStream, ProviderError, Response, Tool
-from jackfield.fragments import Fragment
+from jackfield._fragments import Fragment
 from jackfield.testing.transcripts import Transcript
 
 ProviderFactory = Callable[..., Any]

@@ -18,66 +18,82 @@ if TYPE_CHECKING:
 
 __version__ = "0.2.0"
 
-# name -> module that defines it; resolved lazily by __getattr__ below.
+# Every public name, declared once: name -> the module that defines it. ``__all__`` is derived
+# from it, and tests/core/test_package.py checks the type-checking imports at the bottom.
 _EXPORTS: dict[str, str] = {
-    # registry
-    "Registry": "jackfield.registry",
-    "load_registry": "jackfield.registry",
+    # hosts, agents, configuration
+    "Agent": "jackfield._host",
+    "Host": "jackfield._host",
+    "AgentConfig": "jackfield._config",
+    "Config": "jackfield._config",
+    "InstanceConfig": "jackfield._config",
+    "find_config": "jackfield._config",
+    "json_schema": "jackfield._config",
+    "load_config": "jackfield._config",
+    "parse_config": "jackfield._config",
+    # the registry
+    "Registry": "jackfield._registry",
+    "load_registry": "jackfield._registry",
     # providers
-    "Capabilities": "jackfield.provider",
+    "Capabilities": "jackfield._info",
+    "CredentialCheck": "jackfield._info",
+    "Embeddings": "jackfield._info",
+    "ModelInfo": "jackfield._info",
+    "ModelList": "jackfield._info",
+    "Status": "jackfield._info",
     "ChatRequest": "jackfield.provider",
-    "CredentialCheck": "jackfield.provider",
-    "Embeddings": "jackfield.provider",
     "Exchange": "jackfield.provider",
-    "ModelInfo": "jackfield.provider",
-    "ModelList": "jackfield.provider",
     "Operation": "jackfield.provider",
     "Provider": "jackfield.provider",
-    "Status": "jackfield.provider",
-    # streams and responses
+    # streams and answers
     "AsyncFragmentStream": "jackfield._stream",
     "FragmentStream": "jackfield._stream",
     "Choice": "jackfield._response",
     "Response": "jackfield._response",
     # fragments
-    "Completion": "jackfield.fragments",
-    "FinishReason": "jackfield.fragments",
-    "Fragment": "jackfield.fragments",
-    "TextDelta": "jackfield.fragments",
-    "ThoughtDelta": "jackfield.fragments",
-    "ToolCall": "jackfield.fragments",
-    "ToolCallDelta": "jackfield.fragments",
-    "Usage": "jackfield.fragments",
+    "Completion": "jackfield._fragments",
+    "FinishReason": "jackfield._fragments",
+    "Fragment": "jackfield._fragments",
+    "TextDelta": "jackfield._fragments",
+    "ThoughtDelta": "jackfield._fragments",
+    "ToolCall": "jackfield._fragments",
+    "ToolCallDelta": "jackfield._fragments",
+    "Usage": "jackfield._fragments",
     # messages
-    "AssistantMessage": "jackfield.messages",
-    "Conversation": "jackfield.messages",
-    "ImagePart": "jackfield.messages",
-    "Message": "jackfield.messages",
-    "SystemMessage": "jackfield.messages",
-    "TextPart": "jackfield.messages",
-    "Tool": "jackfield.messages",
-    "ToolMessage": "jackfield.messages",
-    "UserMessage": "jackfield.messages",
-    # options and conversion
-    "Resolved": "jackfield.options",
-    "merge_patch": "jackfield.options",
-    "resolve": "jackfield.options",
+    "AssistantMessage": "jackfield._messages",
+    "Conversation": "jackfield._messages",
+    "ImagePart": "jackfield._messages",
+    "Message": "jackfield._messages",
+    "SystemMessage": "jackfield._messages",
+    "TextPart": "jackfield._messages",
+    "Tool": "jackfield._messages",
+    "ToolMessage": "jackfield._messages",
+    "UserMessage": "jackfield._messages",
+    # options, secrets and conversion
+    "Resolved": "jackfield._options",
+    "field_docs": "jackfield._options",
+    "merge_patch": "jackfield._options",
+    "resolve": "jackfield._options",
+    "structure": "jackfield._options",
     "Secret": "jackfield._secret",
     "converter": "jackfield._converter",
     "dump_fragment": "jackfield._converter",
     "load_fragment": "jackfield._converter",
     # errors
+    "TIMEOUT_PHASES": "jackfield._errors",
     "AuthenticationError": "jackfield._errors",
     "BadRequestError": "jackfield._errors",
     "ConfigError": "jackfield._errors",
+    "ConfigFileError": "jackfield._errors",
     "ContextLengthError": "jackfield._errors",
     "ConversationError": "jackfield._errors",
     "DuplicateProviderError": "jackfield._errors",
     "InvalidToolArguments": "jackfield._errors",
+    "Issue": "jackfield._errors",
+    "JackfieldError": "jackfield._errors",
     "MalformedStreamError": "jackfield._errors",
     "NotFoundError": "jackfield._errors",
     "NotSupportedError": "jackfield._errors",
-    "OptionIssue": "jackfield._errors",
     "OptionsError": "jackfield._errors",
     "PermissionDeniedError": "jackfield._errors",
     "ProviderError": "jackfield._errors",
@@ -90,82 +106,12 @@ _EXPORTS: dict[str, str] = {
     "ServiceTimeoutError": "jackfield._errors",
     "StreamError": "jackfield._errors",
     "StreamLimitError": "jackfield._errors",
-    "JackfieldError": "jackfield._errors",
     "TruncatedStreamError": "jackfield._errors",
     "UnknownProviderError": "jackfield._errors",
     "ValidationError": "jackfield._errors",
 }
 
-__all__ = [
-    "AssistantMessage",
-    "AsyncFragmentStream",
-    "AuthenticationError",
-    "BadRequestError",
-    "Capabilities",
-    "ChatRequest",
-    "Choice",
-    "Completion",
-    "ConfigError",
-    "ContextLengthError",
-    "Conversation",
-    "ConversationError",
-    "CredentialCheck",
-    "DuplicateProviderError",
-    "Embeddings",
-    "Exchange",
-    "FinishReason",
-    "Fragment",
-    "FragmentStream",
-    "ImagePart",
-    "InvalidToolArguments",
-    "JackfieldError",
-    "MalformedStreamError",
-    "Message",
-    "ModelInfo",
-    "ModelList",
-    "NotFoundError",
-    "NotSupportedError",
-    "Operation",
-    "OptionIssue",
-    "OptionsError",
-    "PermissionDeniedError",
-    "Provider",
-    "ProviderError",
-    "ProviderLoadError",
-    "RateLimitError",
-    "Registry",
-    "RegistryError",
-    "Resolved",
-    "Response",
-    "Secret",
-    "SecurityWarning",
-    "ServerError",
-    "ServiceConnectionError",
-    "ServiceTimeoutError",
-    "Status",
-    "StreamError",
-    "StreamLimitError",
-    "SystemMessage",
-    "TextDelta",
-    "TextPart",
-    "ThoughtDelta",
-    "Tool",
-    "ToolCall",
-    "ToolCallDelta",
-    "ToolMessage",
-    "TruncatedStreamError",
-    "UnknownProviderError",
-    "Usage",
-    "UserMessage",
-    "ValidationError",
-    "__version__",
-    "converter",
-    "dump_fragment",
-    "load_fragment",
-    "load_registry",
-    "merge_patch",
-    "resolve",
-]
+__all__ = ["__version__", *sorted(_EXPORTS)]
 
 
 def __getattr__(name: str) -> "Any":
@@ -183,71 +129,83 @@ def __dir__() -> "list[str]":
 
 
 if TYPE_CHECKING:
-    from jackfield._converter import converter, dump_fragment, load_fragment
-    from jackfield._errors import (
-        AuthenticationError,
-        BadRequestError,
-        ConfigError,
-        ContextLengthError,
-        ConversationError,
-        DuplicateProviderError,
-        InvalidToolArguments,
-        JackfieldError,
-        MalformedStreamError,
-        NotFoundError,
-        NotSupportedError,
-        OptionIssue,
-        OptionsError,
-        PermissionDeniedError,
-        ProviderError,
-        ProviderLoadError,
-        RateLimitError,
-        RegistryError,
-        SecurityWarning,
-        ServerError,
-        ServiceConnectionError,
-        ServiceTimeoutError,
-        StreamError,
-        StreamLimitError,
-        TruncatedStreamError,
-        UnknownProviderError,
-        ValidationError,
-    )
-    from jackfield._response import Choice, Response
-    from jackfield._secret import Secret
-    from jackfield._stream import AsyncFragmentStream, FragmentStream
-    from jackfield.fragments import (
-        Completion,
-        FinishReason,
-        Fragment,
-        TextDelta,
-        ThoughtDelta,
-        ToolCall,
-        ToolCallDelta,
-        Usage,
-    )
-    from jackfield.messages import (
-        AssistantMessage,
-        Conversation,
-        ImagePart,
-        Message,
-        SystemMessage,
-        TextPart,
-        Tool,
-        ToolMessage,
-        UserMessage,
-    )
-    from jackfield.options import Resolved, merge_patch, resolve
-    from jackfield.provider import (
-        Capabilities,
-        ChatRequest,
-        CredentialCheck,
-        Embeddings,
-        Exchange,
-        ModelInfo,
-        ModelList,
-        Operation,
-        Provider,
-        Status,
-    )
-    from jackfield.registry import Registry, load_registry
+    from jackfield._config import AgentConfig as AgentConfig
+    from jackfield._config import Config as Config
+    from jackfield._config import InstanceConfig as InstanceConfig
+    from jackfield._config import find_config as find_config
+    from jackfield._config import json_schema as json_schema
+    from jackfield._config import load_config as load_config
+    from jackfield._config import parse_config as parse_config
+    from jackfield._converter import converter as converter
+    from jackfield._converter import dump_fragment as dump_fragment
+    from jackfield._converter import load_fragment as load_fragment
+    from jackfield._errors import TIMEOUT_PHASES as TIMEOUT_PHASES
+    from jackfield._errors import AuthenticationError as AuthenticationError
+    from jackfield._errors import BadRequestError as BadRequestError
+    from jackfield._errors import ConfigError as ConfigError
+    from jackfield._errors import ConfigFileError as ConfigFileError
+    from jackfield._errors import ContextLengthError as ContextLengthError
+    from jackfield._errors import ConversationError as ConversationError
+    from jackfield._errors import DuplicateProviderError as DuplicateProviderError
+    from jackfield._errors import InvalidToolArguments as InvalidToolArguments
+    from jackfield._errors import Issue as Issue
+    from jackfield._errors import JackfieldError as JackfieldError
+    from jackfield._errors import MalformedStreamError as MalformedStreamError
+    from jackfield._errors import NotFoundError as NotFoundError
+    from jackfield._errors import NotSupportedError as NotSupportedError
+    from jackfield._errors import OptionsError as OptionsError
+    from jackfield._errors import PermissionDeniedError as PermissionDeniedError
+    from jackfield._errors import ProviderError as ProviderError
+    from jackfield._errors import ProviderLoadError as ProviderLoadError
+    from jackfield._errors import RateLimitError as RateLimitError
+    from jackfield._errors import RegistryError as RegistryError
+    from jackfield._errors import SecurityWarning as SecurityWarning
+    from jackfield._errors import ServerError as ServerError
+    from jackfield._errors import ServiceConnectionError as ServiceConnectionError
+    from jackfield._errors import ServiceTimeoutError as ServiceTimeoutError
+    from jackfield._errors import StreamError as StreamError
+    from jackfield._errors import StreamLimitError as StreamLimitError
+    from jackfield._errors import TruncatedStreamError as TruncatedStreamError
+    from jackfield._errors import UnknownProviderError as UnknownProviderError
+    from jackfield._errors import ValidationError as ValidationError
+    from jackfield._fragments import Completion as Completion
+    from jackfield._fragments import FinishReason as FinishReason
+    from jackfield._fragments import Fragment as Fragment
+    from jackfield._fragments import TextDelta as TextDelta
+    from jackfield._fragments import ThoughtDelta as ThoughtDelta
+    from jackfield._fragments import ToolCall as ToolCall
+    from jackfield._fragments import ToolCallDelta as ToolCallDelta
+    from jackfield._fragments import Usage as Usage
+    from jackfield._host import Agent as Agent
+    from jackfield._host import Host as Host
+    from jackfield._info import Capabilities as Capabilities
+    from jackfield._info import CredentialCheck as CredentialCheck
+    from jackfield._info import Embeddings as Embeddings
+    from jackfield._info import ModelInfo as ModelInfo
+    from jackfield._info import ModelList as ModelList
+    from jackfield._info import Status as Status
+    from jackfield._messages import AssistantMessage as AssistantMessage
+    from jackfield._messages import Conversation as Conversation
+    from jackfield._messages import ImagePart as ImagePart
+    from jackfield._messages import Message as Message
+    from jackfield._messages import SystemMessage as SystemMessage
+    from jackfield._messages import TextPart as TextPart
+    from jackfield._messages import Tool as Tool
+    from jackfield._messages import ToolMessage as ToolMessage
+    from jackfield._messages import UserMessage as UserMessage
+    from jackfield._options import Resolved as Resolved
+    from jackfield._options import field_docs as field_docs
+    from jackfield._options import merge_patch as merge_patch
+    from jackfield._options import resolve as resolve
+    from jackfield._options import structure as structure
+    from jackfield._registry import Registry as Registry
+    from jackfield._registry import load_registry as load_registry
+    from jackfield._response import Choice as Choice
+    from jackfield._response import Response as Response
+    from jackfield._secret import Secret as Secret
+    from jackfield._stream import AsyncFragmentStream as AsyncFragmentStream
+    from jackfield._stream import FragmentStream as FragmentStream
+    from jackfield.provider import ChatRequest as ChatRequest
+    from jackfield.provider import Exchange as Exchange
+    from jackfield.provider import Operation as Operation
+    from jackfield.provider import Provider as Provider

@@ -1,5 +1,5 @@
 """``python -m jackfield``: the command line."""
 
-from jackfield.cli import main
+from jackfield._cli import main
 
 raise SystemExit(main())

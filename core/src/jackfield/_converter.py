@@ -32,10 +32,10 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
-from jackfield._errors import OptionIssue, ValidationError
+from jackfield._errors import Issue, Path, ValidationError
+from jackfield._fragments import FRAGMENT_TAGS, Fragment
+from jackfield._messages import ContentPart, ImagePart, Message, TextPart
 from jackfield._secret import Secret
-from jackfield.fragments import FRAGMENT_TAGS, Fragment
-from jackfield.messages import ContentPart, ImagePart, Message, TextPart
 
 __all__ = [
     "JSONValueError",
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
-Path = tuple["str | int", ...]
 _LITERAL: Any = Literal
 
 
@@ -267,13 +266,12 @@ def _describe(exc: BaseException, cls: Any) -> str:
 
 
 def structure_checked(data: Any, cls: Any, target: str, noun: str = "field") -> Any:
-    """``converter.structure`` raising :class:`~jackfield.ValidationError` with JSON paths."""
-    from jackfield.options import format_path
+    """``converter.structure`` raising :class:`~jackfield.ValidationError` with paths."""
 
     try:
         return converter.structure(data, cls)
     except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
-        issues = [OptionIssue(format_path(p), m) for p, m in validation_issues(exc, cls, (), noun)]
+        issues = [Issue(p, m) for p, m in validation_issues(exc, cls, (), noun)]
         raise ValidationError(target, issues) from None
 
 

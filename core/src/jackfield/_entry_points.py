@@ -16,7 +16,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["EntryPoint", "entry_points"]
 

@@ -1,32 +1,71 @@
-"""The error taxonomy: one root, a branch for configuration and one for backends.
+"""Every exception jackfield raises on purpose, and the one type that describes a bad value.
 
-Every exception jackfield raises on purpose derives from :class:`JackfieldError`.
-Errors raised while a stream is running carry what had already arrived in ``partial``.
-Messages never contain secrets: providers build them from URLs, statuses and server
-messages, never from headers or options.
+The hierarchy::
+
+    JackfieldError
+    ├── ConfigError (also ValueError)         options, a configuration file, a secret reference
+    │   ├── OptionsError (also ValidationError)   options that do not validate
+    │   └── ConfigFileError                        a configuration file that does not validate
+    ├── ValidationError (also ValueError)     data that does not validate (a fragment, say)
+    │   └── OptionsError
+    ├── ConversationError (also ValueError)   messages that cannot be sent
+    ├── InvalidToolArguments (also ValueError) a tool call whose arguments are not JSON
+    ├── NotSupportedError                     the provider cannot do this at all
+    ├── RegistryError                         providers and instances by name
+    │   ├── UnknownProviderError (also LookupError)
+    │   ├── DuplicateProviderError
+    │   └── ProviderLoadError (also ImportError)
+    └── ProviderError                         a backend failed (status, body, partial answer)
+        ├── ServiceConnectionError
+        ├── ServiceTimeoutError               .phase: connect, first_byte, idle, total, server
+        ├── AuthenticationError
+        ├── PermissionDeniedError
+        ├── RateLimitError
+        ├── BadRequestError
+        │   └── ContextLengthError
+        ├── NotFoundError
+        ├── ServerError
+        └── StreamError
+            ├── MalformedStreamError
+            │   └── StreamLimitError
+            └── TruncatedStreamError
+
+    SecurityWarning (a UserWarning, not an error)
+
+Errors raised while a stream runs carry what had already arrived in ``partial``. Messages never
+contain secrets: they are built from URLs, statuses and server messages, never from headers or
+options. A value that fails validation is an :class:`Issue`: where it is (a path of keys and
+indexes, a line of a file), what is wrong, and which option layer set it; every error that holds
+issues renders them with :meth:`Issue.render`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from jackfield._response import Response
 
 __all__ = [
+    "TIMEOUT_PHASES",
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConfigFileError",
     "ContextLengthError",
     "ConversationError",
     "DuplicateProviderError",
     "InvalidToolArguments",
+    "Issue",
+    "JackfieldError",
     "MalformedStreamError",
     "NotFoundError",
     "NotSupportedError",
-    "OptionIssue",
     "OptionsError",
+    "Path",
     "PermissionDeniedError",
     "ProviderError",
     "ProviderLoadError",
@@ -38,10 +77,11 @@ __all__ = [
     "ServiceTimeoutError",
     "StreamError",
     "StreamLimitError",
-    "JackfieldError",
+    "TimeoutPhase",
     "TruncatedStreamError",
     "UnknownProviderError",
     "ValidationError",
+    "format_path",
 ]
 
 
@@ -53,44 +93,94 @@ class SecurityWarning(UserWarning):
     """Something is about to happen that may expose a secret (a key over plain http ...)."""
 
 
-# --- configuration, registry, input -------------------------------------------------------
+# --- where a bad value is -------------------------------------------------------------------
+
+Path = tuple["str | int", ...]
+"""A path of keys and array indexes: ``("extra_body", "samplers", 2)``."""
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def format_path(path: Sequence[str | int], root: str = "$") -> str:
+    """Render a path: ``$.extra_body.samplers[2]``; odd keys as ``$["a key"]``.
+
+    With ``root=""`` the path reads as dotted keys from the top (``agents.coder.model``), as
+    configuration files name them.
+    """
+    out = [root]
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENTIFIER.match(part):
+            out.append(f".{part}")
+        else:
+            out.append(f"[{json.dumps(part)}]")
+    text = "".join(out)
+    return text[1:] if not root and text.startswith(".") else text
+
+
+class Issue(NamedTuple):
+    """One value that cannot be used: where it is, what is wrong, and who set it."""
+
+    path: Path
+    """Keys and indexes from the top of what was checked: ``("timeouts", "connect")``."""
+    message: str
+    """What is wrong, and what was expected."""
+    layer: str | None = None
+    """The option layer that set the value (``"call"``, ``"agent:coder"`` ...), if one did."""
+    line: int | None = None
+    """The line of the configuration file the value is on (from 1), when it can be found."""
+
+    def render(self, *, root: str = "$", source: str | None = None) -> str:
+        """The issue as one line. Options read ``$.temperature: ... (set by layer 'call')``; a
+        file's issues read ``config.toml:12: agents.coder.model: ...`` (``source`` given,
+        ``root=""``)."""
+        where = format_path(self.path, root)
+        text = f"{where}: {self.message}" if where else self.message
+        if self.layer:
+            text += f" (set by layer {self.layer!r})"
+        if source is not None:
+            origin = f"{source}:{self.line}" if self.line else source
+            text = f"{origin}: {text}"
+        return text
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+# --- configuration, registry, input ---------------------------------------------------------
 
 
 class ConfigError(JackfieldError, ValueError):
     """Configuration or options that cannot be used as given."""
 
 
-class OptionIssue(NamedTuple):
-    """One problem found while structuring options: where, what, and which layer set it."""
-
-    path: str
-    """The JSON path of the value, such as ``$.extra_body.samplers[1]``."""
-    message: str
-    """What is wrong, and what was expected."""
-    layer: str | None = None
-    """The layer that set the value (``"call"``, ``"agent:coder"`` ...), if one did."""
-
-    def __str__(self) -> str:
-        origin = f" (set by layer {self.layer!r})" if self.layer else ""
-        return f"{self.path}: {self.message}{origin}"
-
-
 class ValidationError(JackfieldError, ValueError):
-    """Data failed validation; ``issues`` lists every problem with its JSON path."""
+    """Data failed validation; ``issues`` lists every problem with its path."""
 
-    def __init__(self, target: str, issues: Sequence[OptionIssue]) -> None:
+    def __init__(self, target: str, issues: Sequence[Issue]) -> None:
         self.target = target
         self.issues = tuple(issues)
-        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        lines = "\n".join(f"  {issue.render()}" for issue in self.issues)
         super().__init__(f"invalid {target}:\n{lines}")
 
 
 class OptionsError(ValidationError, ConfigError):
-    """Options failed validation; each issue names its JSON path and the layer that set it."""
+    """Options failed validation; each issue names its path and the layer that set it."""
 
-    def __init__(self, target: str, issues: Sequence[OptionIssue]) -> None:
+    def __init__(self, target: str, issues: Sequence[Issue]) -> None:
         super().__init__(f"options for {target}", issues)
         self.target = target
+
+
+class ConfigFileError(ConfigError):
+    """A configuration (a file, or a mapping shaped like one) cannot be used; ``issues`` lists
+    every problem found, each with its key path and, for a file, its line."""
+
+    def __init__(self, source: str, issues: Sequence[Issue]) -> None:
+        self.source = source
+        self.issues = tuple(issues)
+        super().__init__("\n".join(i.render(root="", source=source) for i in self.issues))
 
 
 class NotSupportedError(JackfieldError):
@@ -156,7 +246,7 @@ class ProviderLoadError(RegistryError, ImportError):
     """A provider's implementation or options class could not be imported."""
 
 
-# --- backends ------------------------------------------------------------------------------
+# --- backends -------------------------------------------------------------------------------
 
 
 class ProviderError(JackfieldError):
@@ -199,12 +289,29 @@ class ServiceConnectionError(ProviderError):
     """The backend could not be reached (refused, reset, DNS, TLS)."""
 
 
-class ServiceTimeoutError(ProviderError):
-    """A deadline passed. ``phase`` is one of connect, first_byte, idle, total."""
+TimeoutPhase = Literal["connect", "first_byte", "idle", "total", "server"]
+"""The deadline a :class:`ServiceTimeoutError` is about (see :data:`TIMEOUT_PHASES`)."""
 
-    def __init__(self, message: str, *, phase: str, chunks: int = 0, **kwargs: Any) -> None:
+TIMEOUT_PHASES: dict[TimeoutPhase, str] = {
+    "connect": "opening the connection, sending the request or waiting for a pooled connection",
+    "first_byte": "waiting for the first event of the answer, while the prompt is read or the "
+    "model loads",
+    "idle": "waiting for the next event of a streamed answer",
+    "total": "on the whole call, retries and the waits between them included",
+    "server": "on the server's side: it stopped waiting for the request (HTTP 408)",
+}
+"""Every phase a timeout may have, and what was being waited for."""
+
+
+class ServiceTimeoutError(ProviderError):
+    """A deadline passed. ``phase`` says which (see :data:`TIMEOUT_PHASES`); ``chunks`` counts
+    the chunks of the answer that had arrived."""
+
+    def __init__(
+        self, message: str, *, phase: TimeoutPhase, chunks: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
-        self.phase = phase
+        self.phase: TimeoutPhase = phase
         self.chunks = chunks
 
 

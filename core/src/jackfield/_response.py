@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from jackfield.fragments import (
+from jackfield._fragments import (
     Completion,
     FinishReason,
     Fragment,
@@ -16,7 +16,7 @@ from jackfield.fragments import (
     ToolCallDelta,
     Usage,
 )
-from jackfield.messages import AssistantMessage
+from jackfield._messages import AssistantMessage
 
 __all__ = ["Choice", "Response"]
 
@@ -26,7 +26,7 @@ class Choice:
     """The folded state of one choice.
 
     ``pending_tool_calls`` holds calls whose deltas arrived but whose complete
-    :class:`~jackfield.fragments.ToolCall` did not (yet): each is one delta carrying every
+    :class:`~jackfield._fragments.ToolCall` did not (yet): each is one delta carrying every
     argument fragment so far. It is empty for a stream that finished normally.
     """
 
@@ -224,7 +224,7 @@ class Response:
 
     @property
     def done(self) -> bool:
-        """Whether every choice seen has its :class:`~jackfield.fragments.Completion`."""
+        """Whether every choice seen has its :class:`~jackfield._fragments.Completion`."""
         return bool(self._states) and all(s.completion is not None for s in self._states.values())
 
     def to_message(self, choice: int = 0) -> AssistantMessage:

@@ -7,8 +7,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from jackfield._errors import ProviderError
+from jackfield._fragments import Fragment, TextDelta
 from jackfield._response import Response
-from jackfield.fragments import Fragment, TextDelta
 
 if TYPE_CHECKING:
     from jackfield.provider import Exchange

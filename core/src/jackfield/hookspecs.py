@@ -10,11 +10,18 @@ group, for example in the plugin's ``pyproject.toml``:
 
 and implementing hooks marked with :data:`hookimpl`::
 
+    from __future__ import annotations
+
+    from typing import TYPE_CHECKING
+
     from jackfield.hookspecs import hookimpl
+
+    if TYPE_CHECKING:
+        from jackfield.hookspecs import RegisterProvider
 
 
     @hookimpl
-    def register_providers(register):
+    def register_providers(register: RegisterProvider) -> None:
         register(
             "echo",
             factory="jackfield_echo._provider:EchoProvider",
@@ -23,14 +30,25 @@ and implementing hooks marked with :data:`hookimpl`::
 
 Keep the plugin module tiny: it is imported whenever providers are listed. The provider
 implementation named by ``factory`` is imported only when the provider is first used.
+
+The markers are pluggy's, for the project ``jackfield``: :data:`hookimpl` marks a function the
+way ``pluggy.HookimplMarker("jackfield")`` does (a plugin may use either), and the registry's
+pluggy ``PluginManager`` (:attr:`jackfield.Registry.plugin_manager`) calls the hooks. Listing
+providers calls the two registration hooks without importing pluggy, so this module imports
+nothing at all: the callback types below are loaded when first asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
 
-import pluggy
+    from jackfield._hooktypes import RegisterInstance as RegisterInstance
+    from jackfield._hooktypes import RegisterProvider as RegisterProvider
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "PROJECT",
@@ -45,35 +63,64 @@ __all__ = [
 PROJECT = "jackfield"
 """The pluggy project name, which is also the entry-point group plugins are found in."""
 
-hookspec = pluggy.HookspecMarker(PROJECT)
-"""Marks hook specifications (only this module defines them)."""
 
-hookimpl = pluggy.HookimplMarker(PROJECT)
-"""Marks a plugin's hook implementations: ``@hookimpl def register_providers(register): ...``."""
+class _HookspecMarker:
+    """``pluggy.HookspecMarker("jackfield")``, without importing pluggy."""
+
+    attribute = PROJECT + "_spec"
+
+    def __call__(self, function: F, *, firstresult: bool = False, historic: bool = False) -> F:
+        if firstresult and historic:
+            raise ValueError("a hook cannot be both historic and firstresult")
+        options = {
+            "firstresult": firstresult,
+            "historic": historic,
+            "warn_on_impl": None,
+            "warn_on_impl_args": None,
+        }
+        setattr(function, self.attribute, options)
+        return function
 
 
-class RegisterProvider(Protocol):
-    """The callback handed to :func:`register_providers`."""
+class _HookimplMarker:
+    """``pluggy.HookimplMarker("jackfield")``, without importing pluggy: sets the same
+    attribute with the same options, so pluggy reads a plugin marked with either."""
+
+    attribute = PROJECT + "_impl"
 
     def __call__(
         self,
-        name: str,
+        function: F | None = None,
         *,
-        factory: str,
-        description: str = "",
-        options: str | None = None,
-    ) -> None:
-        """Register one provider.
+        hookwrapper: bool = False,
+        optionalhook: bool = False,
+        tryfirst: bool = False,
+        trylast: bool = False,
+        specname: str | None = None,
+        wrapper: bool = False,
+    ) -> Any:
+        options = {
+            "wrapper": wrapper,
+            "hookwrapper": hookwrapper,
+            "optionalhook": optionalhook,
+            "tryfirst": tryfirst,
+            "trylast": trylast,
+            "specname": specname,
+        }
 
-        :param name: the provider's name, lowercase ``[a-z][a-z0-9._-]*`` (``"openai-compatible"``).
-        :param factory: import path ``"package.module:ProviderClass"`` of a
-            :class:`jackfield.provider.Provider` subclass; imported on first use only.
-        :param description: one line shown when providers are listed.
-        :param options: import path of the attrs options class, when it is not the
-            factory's ``options_class``.
-        :raises ValueError: for an invalid name or import path (the plugin is then reported
-            as a problem and its other providers still register).
-        """
+        def mark(func: F) -> F:
+            setattr(func, self.attribute, options)
+            return func
+
+        return mark if function is None else mark(function)
+
+
+hookspec = _HookspecMarker()
+"""Marks hook specifications (only this module defines them)."""
+
+hookimpl = _HookimplMarker()
+"""Marks a plugin's hook implementations: ``@hookimpl def register_providers(register): ...``;
+``@hookimpl(tryfirst=True)`` and pluggy's other options work as in pluggy."""
 
 
 @hookspec
@@ -91,28 +138,6 @@ def register_providers(register: RegisterProvider) -> None:
     """
 
 
-class RegisterInstance(Protocol):
-    """The callback handed to :func:`register_instances`."""
-
-    def __call__(
-        self,
-        name: str,
-        *,
-        provider: str,
-        options: Mapping[str, Any] | None = None,
-        description: str = "",
-    ) -> None:
-        """Register one ready-made provider instance.
-
-        :param name: the instance name hosts select (``"lmstudio"`` in ``"lmstudio:qwen3"``),
-            lowercase ``[a-z][a-z0-9._-]*``.
-        :param provider: the name of the provider it instantiates (any plugin's).
-        :param options: the instance's options, a layer merged over the provider's defaults.
-        :param description: one line shown when instances are listed.
-        :raises ValueError: for an invalid name or non-mapping options.
-        """
-
-
 @hookspec
 def register_instances(register: RegisterInstance) -> None:
     """Register ready-made provider instances (presets) by calling ``register`` for each.
@@ -126,3 +151,11 @@ def register_instances(register: RegisterInstance) -> None:
 
     Not ``firstresult`` and not ``historic``.
     """
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("RegisterInstance", "RegisterProvider"):
+        from jackfield import _hooktypes
+
+        return getattr(_hooktypes, name)
+    raise AttributeError(f"module 'jackfield.hookspecs' has no attribute {name!r}")

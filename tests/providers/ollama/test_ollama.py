@@ -228,7 +228,7 @@ def test_where_requests_go(options: dict[str, Any], url: str) -> None:
 
 
 def test_a_bad_base_url() -> None:
-    with pytest.raises(ConfigError, match=r"base_url must be an http\(s\) URL"):
+    with pytest.raises(ConfigError, match=r"base_url 'ollama:11434' is not a valid URL"):
         OllamaProvider.from_options({"base_url": "ollama:11434"})
 
 

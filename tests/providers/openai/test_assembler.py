@@ -23,7 +23,7 @@ from jackfield import (
     TruncatedStreamError,
     Usage,
 )
-from jackfield.fragments import Fragment
+from jackfield._fragments import Fragment
 from jackfield_openai._assembler import ChunkAssembler
 from jackfield_openai._toolnames import ToolNames
 
@@ -791,6 +791,6 @@ def test_the_fast_path_takes_plain_text_chunks() -> None:
         "system_fingerprint": "fp",
         "usage": None,
     }
-    assert assembler._text_only(plain) == TextDelta("Hi")
+    assert assembler.text_only(plain) == TextDelta("Hi")
     assert (assembler.model, assembler.metrics) == ("m", {"system_fingerprint": "fp"})
-    assert assembler._text_only({**plain, "usage": {"completion_tokens": 1}}) is None
+    assert assembler.text_only({**plain, "usage": {"completion_tokens": 1}}) is None

@@ -273,7 +273,15 @@ def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None
     ("options", "message"),
     [
         ({"preset": "lmstudoi"}, "unknown preset 'lmstudoi'. Did you mean 'lmstudio'?"),
-        ({"base_url": "localhost:8080"}, r"base_url must be an http\(s\) URL"),
+        ({"base_url": "localhost:8080"}, r"base_url 'localhost:8080' is not a valid URL"),
+        (
+            {"base_url": "http://127.0.0.1:80a/v1"},
+            r"instance 'openai-compatible': base_url 'http://127.0.0.1:80a/v1' is not a valid URL "
+            r"\(Port could not be cast to integer value as '80a'\); write it as "
+            r"http://127.0.0.1:8080/v1",
+        ),
+        ({"base_url": "http://a b/v1"}, "holds a space or a control character"),
+        ({"host": "127.0.0.1", "port": 70000}, "is not a valid URL"),
     ],
 )
 def test_bad_places(options: dict[str, Any], message: str) -> None:

@@ -3,7 +3,9 @@
 :class:`ScriptedProvider` streams fragments you give it (or that a function of the request
 returns), and records every request it receives. Register it by name with
 ``load_registry(plugins=[jackfield.testing.plugin])``, which adds the provider
-``"scripted"``.
+``"scripted"``. :mod:`jackfield.testing.conformance` is the kit of tests every provider
+passes, :mod:`jackfield.testing.transcripts` replays recorded HTTP responses. Runtime code never
+imports this package.
 """
 
 from __future__ import annotations

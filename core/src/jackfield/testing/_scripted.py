@@ -8,7 +8,7 @@ from typing import Any, Union
 
 import attrs
 
-from jackfield.fragments import (
+from jackfield._fragments import (
     Completion,
     FinishReason,
     Fragment,
@@ -16,7 +16,7 @@ from jackfield.fragments import (
     ThoughtDelta,
     Usage,
 )
-from jackfield.hookspecs import hookimpl
+from jackfield.hookspecs import RegisterProvider, hookimpl
 from jackfield.provider import (
     ChatRequest,
     Exchange,
@@ -39,7 +39,7 @@ Step = Union[Fragment, BaseException, Sequence[Fragment]]
 """One step of a script: a fragment, a batch of fragments, or an exception to raise there."""
 
 
-@attrs.define
+@attrs.frozen
 class ScriptedOptions:
     """Options of the scripted provider. Without a script it replies with ``reply``."""
 
@@ -156,7 +156,8 @@ class ScriptedProvider(Provider[ScriptedOptions]):
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
+    """Register ``scripted``."""
     register(
         "scripted",
         factory="jackfield.testing:ScriptedProvider",

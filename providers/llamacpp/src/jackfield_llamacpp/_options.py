@@ -14,7 +14,7 @@ ReasoningFormat = Literal["none", "auto", "deepseek-legacy", "deepseek"]
 Pooling = Literal["mean", "last", "cls", "none"]
 
 
-@attrs.define
+@attrs.frozen
 class LlamaCppOptions(ChatOptions):
     """The engine (fixed per instance) plus the chat fields of every call.
 

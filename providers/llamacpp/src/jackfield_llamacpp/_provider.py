@@ -11,6 +11,7 @@ import orjson
 
 from jackfield import (
     Capabilities,
+    ChatRequest,
     ConfigError,
     Embeddings,
     JackfieldError,
@@ -18,14 +19,16 @@ from jackfield import (
     ModelInfo,
     ModelList,
     NotSupportedError,
+    Operation,
+    Provider,
+    Resolved,
     Status,
     Usage,
 )
-from jackfield.options import Resolved
-from jackfield.provider import ChatRequest, Operation, Provider
+from jackfield.provider import error_from_payload
 from jackfield_llamacpp._engine import Engine, EngineExchange, model_path
 from jackfield_llamacpp._options import ENGINE_FIELDS, LlamaCppOptions
-from jackfield_openai.wire import ChunkAssembler, ToolNames, chat_body, error_from_payload
+from jackfield_openai.wire import ChunkAssembler, ToolNames, chat_body
 
 __all__ = ["LlamaCppProvider"]
 

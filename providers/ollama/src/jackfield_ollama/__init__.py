@@ -1,18 +1,22 @@
-"""jackfield's native Ollama provider: the plugin module (tiny; no httpx import)."""
+"""jackfield's native Ollama provider: the plugin module (tiny: it imports nothing else)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from jackfield.hookspecs import hookimpl
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jackfield.hookspecs import RegisterInstance, RegisterProvider
 
 __version__ = "0.2.0"
 
 PROVIDER = "ollama"
+"""The provider's registered name."""
 
 
 @hookimpl
-def register_providers(register: Any) -> None:
+def register_providers(register: RegisterProvider) -> None:
+    """Register ``ollama``."""
     register(
         PROVIDER,
         factory="jackfield_ollama._provider:OllamaProvider",
@@ -22,7 +26,8 @@ def register_providers(register: Any) -> None:
 
 
 @hookimpl
-def register_instances(register: Any) -> None:
+def register_instances(register: RegisterInstance) -> None:
+    """Register ``ollama-native``, Ollama on this machine's default port."""
     register(
         "ollama-native",
         provider=PROVIDER,

@@ -6,17 +6,16 @@ from typing import Any
 
 import attrs
 
-from jackfield import Secret
-from jackfield.http import Retries, Timeouts
-from jackfield.thinking import ThinkTags
+from jackfield.http import HTTPOptions
+from jackfield.provider import ThinkTags
 
 __all__ = ["DEFAULT_BASE_URL", "OllamaOptions"]
 
 DEFAULT_BASE_URL = "http://127.0.0.1:11434"
 
 
-@attrs.define
-class OllamaOptions:
+@attrs.frozen
+class OllamaOptions(HTTPOptions):
     """One call to Ollama's native API.
 
     The typed sampling fields become Ollama ``options`` (``max_tokens`` is ``num_predict``);
@@ -26,21 +25,12 @@ class OllamaOptions:
     JSON Schema, ``keep_alive`` says how long the model stays loaded. ``think_tags`` splits
     ``<think>`` blocks out of the content (``auto``: one at the start; ``open``: the answer
     starts inside one; ``off``), for thinking models asked without ``think``. ``extra_body``
-    is merged into the request body last.
+    is merged into the request body last. Where to connect and how (``base_url``, ``host``,
+    ``port``, ``api_key`` for a proxy in front of Ollama, ``timeouts`` ...) are the fields of
+    :class:`~jackfield.http.HTTPOptions`; a ``base_url`` ending in ``/api`` is read as the
+    root.
     """
 
-    base_url: str | None = None
-    """Ollama's root URL, such as ``http://127.0.0.1:11434`` (a trailing ``/api`` is dropped); wins
-    over ``host`` and ``port``."""
-    host: str | None = None
-    """Ollama's host, reached over plain http, when ``base_url`` is unset; default ``127.0.0.1``."""
-    port: int | None = None
-    """Ollama's port when ``base_url`` is unset; default ``11434``."""
-    api_key: Secret | None = None
-    """A key sent as ``Authorization: Bearer`` (for a proxy in front of Ollama): a string,
-    ``{ env = "VAR" }`` or ``{ file = "path" }``; unset sends none."""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    """Extra HTTP headers sent with every request."""
     model: str | None = None
     """The model, such as ``"qwen3:8b"``, sent as ``model`` (Ollama requires it); left out when
     unset."""
@@ -80,15 +70,3 @@ class OllamaOptions:
     extra_body: dict[str, Any] = attrs.field(factory=dict)
     """Any JSON, merged into the ``/api/chat`` body last with JSON Merge Patch, so it can override
     what the typed fields produced."""
-    timeouts: Timeouts = attrs.field(factory=Timeouts)
-    """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
-    ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
-    retries: Retries = attrs.field(factory=Retries)
-    """How a failed chat request is retried before its answer starts; see
-    :class:`~jackfield.http.Retries`."""
-    verify: bool | str = True
-    """TLS certificate verification for https: ``true`` (the system's CAs), ``false`` (none), or the
-    path of a CA bundle to trust instead."""
-    warn_insecure_key: bool = True
-    """Warn (``SecurityWarning``) when ``api_key`` would be sent over plain http to another
-    machine."""

@@ -2,185 +2,90 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from jackfield import (
     Capabilities,
+    ChatRequest,
     ConfigError,
     CredentialCheck,
     Embeddings,
     MalformedStreamError,
     ModelInfo,
     ModelList,
-    ProviderError,
+    Operation,
     Status,
     Usage,
 )
-from jackfield.fragments import Fragment
 from jackfield.http import (
-    MASK,
-    Clients,
+    BodyParser,
+    EventParser,
     Flow,
     HTTPExchange,
-    HTTPOperation,
+    HTTPProvider,
     HTTPRequest,
-    HTTPResult,
-    error_for_response,
-    is_loopback,
-    mask_headers,
-    warn_if_key_exposed,
+    Target,
+    UnexpectedBodyParser,
 )
-from jackfield.ndjson import NDJSONDecoder
-from jackfield.options import Resolved
-from jackfield.provider import ChatRequest, Operation, Provider
-from jackfield.thinking import ThinkSplitter
+from jackfield.provider import NDJSONDecoder, ThinkSplitter
+from jackfield_ollama import __version__
 from jackfield_ollama._options import DEFAULT_BASE_URL, OllamaOptions
 from jackfield_ollama._wire import OllamaAssembler, chat_body
 
 __all__ = ["OllamaProvider"]
 
-USER_AGENT = "jackfield-ollama/0.2.0"
-MAX_BODY = 64 * 1024 * 1024
 
-
-def base_url(options: OllamaOptions) -> str:
-    """Where Ollama listens: ``base_url``, else ``host``/``port``, else this machine."""
-    if options.base_url:
-        url = options.base_url.rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {url!r}"
-            )
-        return url.removesuffix("/api")
-    if options.host or options.port:
-        host = options.host or "127.0.0.1"
-        return f"http://{f'[{host}]' if ':' in host else host}:{options.port or 11434}"
-    return DEFAULT_BASE_URL
-
-
-class _NDJSONParser:
+def _parser(assembler: OllamaAssembler, options: OllamaOptions, *, stream: bool) -> EventParser:
     """NDJSON lines (or one whole JSON object) through the assembler."""
-
-    __slots__ = ("_assembler", "_decoder", "error", "progress")
-
-    def __init__(self, assembler: OllamaAssembler) -> None:
-        self._assembler = assembler
-        self._decoder = NDJSONDecoder(max_line_size=MAX_BODY, loads=orjson.loads)
-        self.progress = 0
-        self.error: ProviderError | None = None
-
-    def feed(self, chunk: bytes) -> Sequence[Fragment]:
-        out: list[Fragment] = []
-        for value in self._decoder.feed(chunk):
-            self.progress += 1
-            try:
-                out += self._assembler.chunk(value)
-            except ProviderError as exc:
-                if not out:
-                    raise
-                self.error = exc
-                break
-        return out
-
-    def close(self) -> Sequence[Fragment]:
-        out: list[Fragment] = []
-        for value in self._decoder.close():
-            out += self._assembler.chunk(value)
-        return [*out, *self._assembler.finish()]
+    limit = options.limits.event_bytes if stream else options.limits.body_bytes
+    decoder = NDJSONDecoder(max_line_size=limit, loads=orjson.loads)
+    return EventParser(decoder, assembler.chunk, assembler.finish)
 
 
-class _UnexpectedParser:
-    __slots__ = ("_body", "_content_type", "_label", "error", "progress")
-
-    def __init__(self, content_type: str, label: str) -> None:
-        self._content_type = content_type
-        self._label = label
-        self._body = b""
-        self.progress = 0
-        self.error: ProviderError | None = None
-
-    def feed(self, chunk: bytes) -> Sequence[Fragment]:
-        self.progress += 1
-        self._body = (self._body + chunk)[:2048]
-        return ()
-
-    def close(self) -> Sequence[Fragment]:
-        raise MalformedStreamError(
-            f"{self._label}: expected Ollama's JSON but the server sent {self._content_type}: "
-            f"{self._body[:120].decode('utf-8', 'replace')!r} (is base_url pointing at Ollama?)"
-        )
-
-
-class OllamaProvider(Provider[OllamaOptions]):
+class OllamaProvider(HTTPProvider[OllamaOptions]):
     """Talks to Ollama's native API (see :class:`OllamaOptions`)."""
 
     options_class = OllamaOptions
     capabilities = Capabilities(
         streaming=True, tools=True, vision=True, reasoning=True, embeddings=True
     )
+    default_url = DEFAULT_BASE_URL
+    example_url = DEFAULT_BASE_URL
+    user_agent = f"jackfield-ollama/{__version__}"
 
-    def __init__(
-        self,
-        options: OllamaOptions,
-        *,
-        name: str | None = None,
-        resolved: Resolved | None = None,
-        transport: Any = None,
-        async_transport: Any = None,
-    ) -> None:
-        super().__init__(options, name=name, resolved=resolved)
-        self.base_url = base_url(options)
-        parts = urlsplit(self.base_url)
-        loopback = is_loopback(parts.hostname or "")
-        warn_if_key_exposed(
-            self.base_url, has_key=options.api_key is not None, enabled=options.warn_insecure_key
-        )
-        self._clients = Clients(
-            https=parts.scheme == "https",
-            verify=options.verify,
-            trust_env=not loopback,
-            transport=transport,
-            async_transport=async_transport,
+    def resolve_target(self, options: OllamaOptions) -> Target:
+        """Ollama's root URL (a ``base_url`` ending in ``/api`` is read as the root)."""
+        target = super().resolve_target(options)
+        if not target.base_url.endswith("/api"):
+            return target
+        return Target(
+            target.base_url.removesuffix("/api"),
+            label=self.name,
+            key=target.key,
+            key_header=target.key_header,
         )
 
-    def _headers(self, options: OllamaOptions, *, reveal: bool = True) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, "Content-Type": "application/json"}
-        if options.api_key is not None:
-            try:
-                key = options.api_key.reveal() if reveal else MASK
-            except ConfigError as exc:
-                raise ConfigError(f"instance {self.name!r}: {exc}") from None
-            headers["Authorization"] = f"Bearer {key}"
-        headers.update(options.headers)
-        return headers
+    def _get(self, path: str, *, auth: bool = True) -> HTTPRequest:
+        return self.http_request("GET", f"{self.base_url}{path}", auth=auth)
 
-    def _url(self, options: OllamaOptions) -> str:
-        return self.base_url if options is self.options else base_url(options)
-
-    def _error(
-        self, options: OllamaOptions, url: str
-    ) -> Callable[[int, Mapping[str, str], bytes], ProviderError]:
-        secret = options.api_key.reveal() if options.api_key is not None else None
-
-        def mapper(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
-            return error_for_response(
-                status, headers, body, label=self.name, url=url, secret=secret
-            )
-
-        return mapper
+    def _post(self, path: str, body: Any, *, options: OllamaOptions | None = None) -> HTTPRequest:
+        options = self.options if options is None else options
+        target = self.target_for(options)
+        url = f"{target.base_url}{path}"
+        return self.http_request(
+            "POST", url, target=target, options=options, body=orjson.dumps(body)
+        )
 
     # chat ---------------------------------------------------------------------------------------------
 
     def chat_exchange(self, request: ChatRequest[OllamaOptions]) -> HTTPExchange:
         options = request.options
-        url = f"{self._url(options)}/api/chat"
+        target = self.target_for(options)
         body = chat_body(request.conversation, request.tools, options, stream=request.stream)
-        http_request = HTTPRequest("POST", url, self._headers(options), orjson.dumps(body))
+        http_request = self._post("/api/chat", body, options=options)
         think = (
             None
             if options.think_tags == "off"
@@ -188,95 +93,72 @@ class OllamaProvider(Provider[OllamaOptions]):
         )
         assembler = OllamaAssembler(request.tools, self.name, think)
 
-        def parser(status: int, headers: Mapping[str, str]) -> Any:
+        def parser(status: int, headers: Mapping[str, str]) -> BodyParser:
             kind = headers.get("content-type", "").split(";")[0].strip().lower()
             if kind in ("application/x-ndjson", "application/json", "") or kind.endswith("+json"):
-                return _NDJSONParser(assembler)
-            return _UnexpectedParser(kind, self.name)
+                return _parser(assembler, options, stream=request.stream)
+            return UnexpectedBodyParser(
+                kind, self.name, expected="Ollama's JSON", hint="is base_url pointing at Ollama?"
+            )
 
-        return HTTPExchange(
-            self._clients,
-            http_request,
-            parser,
-            self._error(options, url),
-            timeouts=options.timeouts,
-            retries=options.retries,
-            label=self.name,
-        )
+        return self.exchange(http_request, parser, options=options, target=target)
 
     def describe(self, request: ChatRequest[OllamaOptions]) -> dict[str, Any]:
         """The exact HTTP request that would be sent; credentials masked."""
         options = request.options
-        return {
-            "method": "POST",
-            "url": f"{self._url(options)}/api/chat",
-            "headers": mask_headers(self._headers(options, reveal=False)),
-            "body": chat_body(request.conversation, request.tools, options, stream=request.stream),
-        }
+        target = self.target_for(options)
+        body = chat_body(request.conversation, request.tools, options, stream=request.stream)
+        http_request = self.http_request(
+            "POST",
+            f"{target.base_url}/api/chat",
+            target=target,
+            options=options,
+            body=orjson.dumps(body),
+            reveal=False,
+        )
+        return self.describe_request(http_request, body)
 
-    # models, status, embeddings -------------------------------------------------------------------------
-
-    def _operation(self, flow: Any, options: OllamaOptions | None = None) -> HTTPOperation[Any]:
-        options = options or self.options
-        return HTTPOperation(self._clients, flow, timeouts=options.timeouts, label=self.name)
-
-    def _json(self, result: HTTPResult, what: str) -> Any:
-        try:
-            return orjson.loads(result.body)
-        except orjson.JSONDecodeError:
-            raise MalformedStreamError(f"{self.name}: the {what} response is not JSON") from None
-
-    def _failed(self, result: HTTPResult, url: str) -> ProviderError:
-        if result.error is not None:
-            return result.error
-        return self._error(self.options, url)(result.status, result.headers, result.body)
+    # models, status, credentials, embeddings ------------------------------------------------------------
 
     def models_operation(self) -> Operation[ModelList]:
         def flow() -> Flow[ModelList]:
             url = f"{self.base_url}/api/tags"
-            result = yield HTTPRequest("GET", url, self._headers(self.options))
+            result = yield self._get("/api/tags")
             if not result.ok:
-                raise self._failed(result, url)
-            data = self._json(result, "/api/tags")
+                raise self.failure(result, url)
+            data = self.json(result, "/api/tags")
             entries = data.get("models") if isinstance(data, dict) else None
             models = []
             for entry in entries if isinstance(entries, list) else []:
                 name = entry.get("name") or entry.get("model") if isinstance(entry, dict) else None
                 if not isinstance(name, str):
                     continue
-                show = yield HTTPRequest(
-                    "POST",
-                    f"{self.base_url}/api/show",
-                    self._headers(self.options),
-                    orjson.dumps({"model": name}),
-                )
-                models.append(_model(name, entry, self._json(show, "/api/show") if show.ok else {}))
+                show = yield self._post("/api/show", {"model": name})
+                models.append(_model(name, entry, self.json(show, "/api/show") if show.ok else {}))
             return ModelList(
                 models, reason=None if models else f"{url} lists no models (ollama pull one)"
             )
 
-        return self._operation(flow)
+        return self.operation(flow)
 
     def status_operation(self) -> Operation[Status]:
         def flow() -> Flow[Status]:
+            details: dict[str, Any] = {"base_url": self.base_url}
             try:
-                headers = self._headers(self.options)
+                version = yield self._get("/api/version")
             except ConfigError as exc:
                 return Status(connected=False, server_kind="ollama", error=str(exc))
-            version = yield HTTPRequest("GET", f"{self.base_url}/api/version", headers)
             if version.error is not None:
-                return Status(
-                    connected=False, error=str(version.error), details={"base_url": self.base_url}
-                )
-            details: dict[str, Any] = {"base_url": self.base_url}
+                return Status(connected=False, error=str(version.error), details=details)
             if not version.ok:
-                problem = self._failed(version, f"{self.base_url}/api/version")
+                problem = self.failure(version, f"{self.base_url}/api/version")
                 return Status(connected=True, error=str(problem), details=details)
-            details["version"] = self._json(version, "/api/version").get("version")
-            tags = yield HTTPRequest("GET", f"{self.base_url}/api/tags", headers)
-            running = yield HTTPRequest("GET", f"{self.base_url}/api/ps", headers)
-            models = _names(self._json(tags, "/api/tags")) if tags.ok else ()
-            loaded = _names(self._json(running, "/api/ps")) if running.ok else ()
+            data = self.json(version, "/api/version")
+            details["version"] = data.get("version") if isinstance(data, dict) else None
+            tags = yield self._get("/api/tags")
+            running = yield self._get("/api/ps")
+            models = _names(self.json(tags, "/api/tags")) if tags.ok else ()
+            loaded = _names(self.json(running, "/api/ps")) if running.ok else ()
             return Status(
                 connected=True,
                 server_kind="ollama",
@@ -285,39 +167,40 @@ class OllamaProvider(Provider[OllamaOptions]):
                 details=details,
             )
 
-        return self._operation(flow)
+        return self.operation(flow)
 
     def credentials_operation(self) -> Operation[CredentialCheck]:
-        if self.options.api_key is None:
+        if self.target.key is None:
             return Operation.of(
                 CredentialCheck(ok=True, kind="none", message="Ollama needs no key")
             )
 
         def flow() -> Flow[CredentialCheck]:
             url = f"{self.base_url}/api/tags"
-            result = yield HTTPRequest("GET", url, self._headers(self.options))
+            result = yield self._get("/api/tags")
             if result.status in (401, 403):
                 return CredentialCheck(
-                    ok=False, kind="api_key", message=str(self._failed(result, url))
+                    ok=False, kind="api_key", message=str(self.failure(result, url))
                 )
             if not result.ok:
-                raise self._failed(result, url)
+                raise self.failure(result, url)
             return CredentialCheck(ok=True, kind="api_key", message="the server accepted the key")
 
-        return self._operation(flow)
+        return self.operation(flow)
 
     def embeddings_operation(
         self, texts: tuple[str, ...], options: OllamaOptions
     ) -> Operation[Embeddings]:
         def flow() -> Flow[Embeddings]:
-            url = f"{self._url(options)}/api/embed"
+            target = self.target_for(options)
+            url = f"{target.base_url}/api/embed"
             body: dict[str, Any] = {"input": list(texts)}
             if options.model:
                 body["model"] = options.model
-            result = yield HTTPRequest("POST", url, self._headers(options), orjson.dumps(body))
+            result = yield self._post("/api/embed", body, options=options)
             if not result.ok:
-                raise self._failed(result, url)
-            data = self._json(result, "/api/embed")
+                raise self.failure(result, url, target)
+            data = self.json(result, "/api/embed")
             vectors = data.get("embeddings") if isinstance(data, dict) else None
             if not isinstance(vectors, list) or len(vectors) != len(texts):
                 raise MalformedStreamError(
@@ -331,18 +214,7 @@ class OllamaProvider(Provider[OllamaOptions]):
                 tuple(tuple(float(x) for x in v) for v in vectors), data.get("model"), usage
             )
 
-        return self._operation(flow, options)
-
-    # lifecycle ------------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        await self._clients.aclose()
-
-    def __repr__(self) -> str:
-        return f"<OllamaProvider {self.name!r} {self.base_url}>"
+        return self.operation(flow, options=options)
 
 
 def _names(data: Any) -> tuple[str, ...]:

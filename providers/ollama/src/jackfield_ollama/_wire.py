@@ -9,8 +9,10 @@ from typing import Any
 from jackfield import (
     AssistantMessage,
     Completion,
+    Conversation,
     ConversationError,
     FinishReason,
+    Fragment,
     ImagePart,
     MalformedStreamError,
     SystemMessage,
@@ -24,12 +26,9 @@ from jackfield import (
     TruncatedStreamError,
     Usage,
     UserMessage,
+    merge_patch,
 )
-from jackfield.fragments import Fragment
-from jackfield.http import error_from_payload
-from jackfield.messages import Conversation
-from jackfield.options import merge_patch
-from jackfield.thinking import ThinkSplitter
+from jackfield.provider import ThinkSplitter, error_from_payload
 from jackfield_ollama._options import OllamaOptions
 
 __all__ = ["OllamaAssembler", "chat_body"]

@@ -21,6 +21,7 @@ from typing import Any
 from jackfield import (
     Completion,
     FinishReason,
+    Fragment,
     MalformedStreamError,
     StreamLimitError,
     TextDelta,
@@ -30,9 +31,7 @@ from jackfield import (
     TruncatedStreamError,
     Usage,
 )
-from jackfield.fragments import Fragment
-from jackfield.http import Limits, error_from_payload
-from jackfield.thinking import ThinkSplitter
+from jackfield.provider import Limits, ThinkSplitter, error_from_payload
 from jackfield_openai._toolnames import ToolNames
 
 __all__ = ["ChunkAssembler"]
@@ -156,7 +155,7 @@ class ChunkAssembler:
     def chunk(self, data: Any, *, whole: bool = False) -> list[Fragment]:
         """Assemble one decoded chunk (``whole``: a non-streaming response body)."""
         if not whole and type(data) is dict:
-            text = self._text_only(data)
+            text = self.text_only(data)
             if text is not None:
                 return [text]
         try:
@@ -213,7 +212,7 @@ class ChunkAssembler:
                 self._emit_calls(state, out)
         return out
 
-    def _text_only(self, data: dict[str, Any]) -> TextDelta | None:
+    def text_only(self, data: dict[str, Any]) -> TextDelta | None:
         """The fast path for the commonest chunk: one choice, already started, whose delta is
         only text, and nothing else that needs handling. ``None``: take the general path,
         which also reports whatever is malformed."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
@@ -16,14 +16,15 @@ from jackfield import (
     MalformedStreamError,
     ModelInfo,
     ModelList,
-    ProviderError,
     Status,
     Usage,
+    merge_patch,
 )
-from jackfield.http import Flow, HTTPRequest, HTTPResult, error_for_response
-from jackfield.options import merge_patch
-from jackfield_openai._options import OpenAIOptions
-from jackfield_openai._request import USER_AGENT, Target
+from jackfield.http import Flow
+
+if TYPE_CHECKING:
+    from jackfield_openai._options import OpenAIOptions
+    from jackfield_openai._provider import OpenAIProvider
 
 __all__ = ["credentials_flow", "embeddings_flow", "models_flow", "parse_models", "status_flow"]
 
@@ -45,13 +46,6 @@ _PRESET_KINDS = {
     "llamacpp": "llama.cpp",
     "textgen-webui": "textgen-webui",
 }
-
-
-def _json(result: HTTPResult, what: str, label: str) -> Any:
-    try:
-        return orjson.loads(result.body)
-    except orjson.JSONDecodeError:
-        raise MalformedStreamError(f"{label}: the {what} response is not JSON") from None
 
 
 def _int(value: Any) -> int | None:
@@ -106,7 +100,7 @@ def parse_models(data: Any) -> list[ModelInfo]:
     return [m for m in models if m is not None]
 
 
-def _kind(models: list[ModelInfo], headers: Mapping[str, str], target: Target) -> str | None:
+def _kind(models: list[ModelInfo], headers: Mapping[str, str], preset: str | None) -> str | None:
     server = headers.get("server", "").lower()
     for marker, kind in _SERVER_HEADERS.items():
         if marker in server:
@@ -115,8 +109,8 @@ def _kind(models: list[ModelInfo], headers: Mapping[str, str], target: Target) -
         owner = _OWNERS.get((model.owned_by or "").lower())
         if owner is not None:
             return owner
-    if target.preset is not None:
-        return _PRESET_KINDS.get(target.preset.name, target.preset.name)
+    if preset is not None:
+        return _PRESET_KINDS.get(preset, preset)
     return None
 
 
@@ -137,48 +131,53 @@ def _with_llamacpp_context(models: list[ModelInfo], props: Any) -> list[ModelInf
     ]
 
 
-def models_flow(target: Target, label: str) -> Flow[ModelList]:
+def root_url(base_url: str) -> str:
+    """The server's root, where llama.cpp and Ollama serve their own endpoints."""
+    return base_url.removesuffix("/v1")
+
+
+def models_flow(provider: OpenAIProvider) -> Flow[ModelList]:
     """GET /models (and llama.cpp's /props for the context size actually in use)."""
-    url = f"{target.base_url}/models"
-    result = yield HTTPRequest("GET", url, target.headers())
+    url = f"{provider.base_url}/models"
+    result = yield provider.http_request("GET", url)
     if result.error is not None:
         raise result.error
     if result.status in (404, 405):
         return ModelList([], reason=f"{url} answered HTTP {result.status}: no model listing")
     if not result.ok:
-        raise _error(result, target, label, url)
-    models = parse_models(_json(result, "/models", label))
+        raise provider.failure(result, url)
+    models = parse_models(provider.json(result, "/models"))
     if any(m.owned_by == "llamacpp" for m in models):
-        props = yield HTTPRequest("GET", f"{target.root_url}/props", target.headers())
+        props = yield provider.http_request("GET", f"{root_url(provider.base_url)}/props")
         if props.ok:
-            models = _with_llamacpp_context(models, _json(props, "/props", label))
+            models = _with_llamacpp_context(models, provider.json(props, "/props"))
     if not models:
         return ModelList([], reason=f"{url} lists no models")
     return ModelList(models)
 
 
-def _error(result: HTTPResult, target: Target, label: str, url: str) -> ProviderError:
-    secret = target.key.reveal() if target.key is not None else None
-    return error_for_response(
-        result.status, result.headers, result.body, label=label, url=url, secret=secret
-    )
-
-
-def status_flow(target: Target, label: str) -> Flow[Status]:
+def status_flow(provider: OpenAIProvider) -> Flow[Status]:
     """Connected? Which server, which models, which loaded — without generating a token."""
-    url = f"{target.base_url}/models"
+    base = provider.base_url
+    url = f"{base}/models"
     key_problem = None
+    auth = True
     try:
-        headers = target.headers()
+        provider.http_request("GET", url)
     except ConfigError as exc:  # probe without credentials, and say what is missing
-        headers, key_problem = {"User-Agent": USER_AGENT}, str(exc)
-    result = yield HTTPRequest("GET", url, headers)
+        auth, key_problem = False, str(exc)
+
+    def get(where: str) -> Any:
+        return provider.http_request("GET", where, auth=auth)
+
+    result = yield get(url)
     if result.error is not None:
         return Status(connected=False, error=str(result.error))
-    details: dict[str, Any] = {"base_url": target.base_url}
+    details: dict[str, Any] = {"base_url": base}
+    preset = provider.options.preset
     if not result.ok:
-        problem = key_problem or str(_error(result, target, label, url))
-        kind = _kind([], result.headers, target)
+        problem = key_problem or str(provider.failure(result, url))
+        kind = _kind([], result.headers, preset)
         if result.status == 503:
             return Status(
                 connected=True,
@@ -190,19 +189,20 @@ def status_flow(target: Target, label: str) -> Flow[Status]:
             return Status(connected=True, server_kind=kind, error=problem, details=details)
         models: list[ModelInfo] = []
     else:
-        models = parse_models(_json(result, "/models", label))
-    kind = _kind(models, result.headers, target)
+        models = parse_models(provider.json(result, "/models"))
+    kind = _kind(models, result.headers, preset)
     ids = tuple(m.id for m in models)
     loaded: tuple[str, ...] = ids
     error: str | None = key_problem
+    root = root_url(base)
     if kind == "llama.cpp":
-        health = yield HTTPRequest("GET", f"{target.root_url}/health", headers)
+        health = yield get(f"{root}/health")
         if health.status == 503:
             error = "the server is loading the model"
             loaded = ()
-        props = yield HTTPRequest("GET", f"{target.root_url}/props", headers)
+        props = yield get(f"{root}/props")
         if props.ok:
-            data = _json(props, "/props", label)
+            data = provider.json(props, "/props")
             if isinstance(data, Mapping):
                 details["model_path"] = data.get("model_path")
                 details["total_slots"] = data.get("total_slots")
@@ -210,12 +210,13 @@ def status_flow(target: Target, label: str) -> Flow[Status]:
                 if isinstance(settings, Mapping):
                     details["n_ctx"] = settings.get("n_ctx")
     elif kind == "ollama":
-        version = yield HTTPRequest("GET", f"{target.root_url}/api/version", headers)
+        version = yield get(f"{root}/api/version")
         if version.ok:
-            details["version"] = _json(version, "/api/version", label).get("version")
-        running = yield HTTPRequest("GET", f"{target.root_url}/api/ps", headers)
+            data = provider.json(version, "/api/version")
+            details["version"] = data.get("version") if isinstance(data, Mapping) else None
+        running = yield get(f"{root}/api/ps")
         if running.ok:
-            data = _json(running, "/api/ps", label)
+            data = provider.json(running, "/api/ps")
             entries = data.get("models", []) if isinstance(data, Mapping) else []
             loaded = tuple(
                 str(e.get("name") or e.get("model"))
@@ -223,9 +224,9 @@ def status_flow(target: Target, label: str) -> Flow[Status]:
                 if isinstance(e, Mapping) and (e.get("name") or e.get("model"))
             )
     elif kind == "lmstudio":
-        native = yield HTTPRequest("GET", f"{target.root_url}/api/v0/models", headers)
+        native = yield get(f"{root}/api/v0/models")
         if native.ok:
-            described = parse_models(_json(native, "/api/v0/models", label))
+            described = parse_models(provider.json(native, "/api/v0/models"))
             loaded = tuple(m.id for m in described if m.loaded)
     return Status(
         connected=True,
@@ -237,43 +238,46 @@ def status_flow(target: Target, label: str) -> Flow[Status]:
     )
 
 
-def credentials_flow(target: Target, label: str) -> Flow[CredentialCheck]:
+def credentials_flow(provider: OpenAIProvider) -> Flow[CredentialCheck]:
     """Ask the server whether it accepts the configured key (GET /models, no tokens)."""
-    if target.key is None and not (target.preset and target.preset.key_required):
+    target = provider.target
+    if target.key is None and target.missing_key is None:
         return CredentialCheck(ok=True, kind="none", message="no API key configured")
-    url = f"{target.base_url}/models"
-    result = yield HTTPRequest("GET", url, target.headers())
+    url = f"{provider.base_url}/models"
+    result = yield provider.http_request("GET", url)
     if result.error is not None:
         raise result.error
     if result.status in (401, 403):
-        return CredentialCheck(
-            ok=False, kind="api_key", message=str(_error(result, target, label, url))
-        )
+        return CredentialCheck(ok=False, kind="api_key", message=str(provider.failure(result, url)))
     if not result.ok:
-        raise _error(result, target, label, url)
+        raise provider.failure(result, url)
     note = ""
-    if any(m.owned_by == "llamacpp" for m in parse_models(_json(result, "/models", label))):
+    if any(m.owned_by == "llamacpp" for m in parse_models(provider.json(result, "/models"))):
         note = " (llama.cpp serves /models without checking keys: a chat call is the real test)"
     return CredentialCheck(ok=True, kind="api_key", message=f"the server accepted the key{note}")
 
 
 def embeddings_flow(
-    target: Target, label: str, texts: tuple[str, ...], options: OpenAIOptions
+    provider: OpenAIProvider, texts: tuple[str, ...], options: OpenAIOptions
 ) -> Flow[Embeddings]:
     """POST /embeddings; vectors come back in the order of ``texts``."""
+    label = provider.name
+    target = provider.target_for(options)
     body: dict[str, Any] = {"input": list(texts), "encoding_format": "float"}
     if options.model:
         body["model"] = options.model
     if options.extra_body:
         body = merge_patch(body, options.extra_body)
     url = f"{target.base_url}/embeddings"
-    headers = {**target.headers(), "Content-Type": "application/json", **options.headers}
-    result = yield HTTPRequest("POST", url, headers, orjson.dumps(body))
+    request = provider.http_request(
+        "POST", url, target=target, options=options, body=orjson.dumps(body)
+    )
+    result = yield request
     if result.error is not None:
         raise result.error
     if not result.ok:
-        raise _error(result, target, label, url)
-    data = _json(result, "/embeddings", label)
+        raise provider.failure(result, url, target)
+    data = provider.json(result, "/embeddings")
     entries = data.get("data") if isinstance(data, Mapping) else None
     if not isinstance(entries, list) or len(entries) != len(texts):
         raise MalformedStreamError(

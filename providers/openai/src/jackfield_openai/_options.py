@@ -2,117 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
-from jackfield import Secret
-from jackfield.http import Limits, Retries, Timeouts
-from jackfield.thinking import ThinkTags
-from jackfield_openai._presets import KeyHeader
+from jackfield.http import HTTPOptions
+from jackfield_openai._chat import ChatOptions
 
-__all__ = ["ChatOptions", "OpenAIOptions"]
+__all__ = ["OpenAIOptions"]
 
 
-@attrs.define
-class ChatOptions:
-    """What one OpenAI-shaped chat request says, and how its answer is read.
-
-    Shared by every provider that speaks the OpenAI chat format (over HTTP, or to an
-    embedded engine). Sampling fields go into the request body when set (``None`` leaves
-    them out, so the server's defaults apply; ``null`` in a later layer unsets an earlier
-    value). ``extra_body`` is merged into the body last, with JSON Merge Patch, so any vendor
-    knob reaches the server untouched and can override what the typed fields produced,
-    nested objects such as ``stream_options`` included.
-    """
-
-    model: str | None = None
-    """The model, sent as ``model``; left out when unset (llama.cpp and text-generation-webui ignore
-    it anyway)."""
-    temperature: float | None = None
-    """Sampling temperature, sent as ``temperature``; unset leaves the server's default."""
-    top_p: float | None = None
-    """Nucleus sampling probability mass, sent as ``top_p``; unset leaves the server's default."""
-    max_tokens: int | None = None
-    """Most tokens to generate, sent as ``max_tokens``; unset leaves the server's default."""
-    stop: str | list[str] | None = None
-    """A stop sequence or a list of them, sent as ``stop``."""
-    seed: int | None = None
-    """Random seed for sampling, sent as ``seed``."""
-    presence_penalty: float | None = None
-    """Sent as ``presence_penalty``; unset leaves the server's default."""
-    frequency_penalty: float | None = None
-    """Sent as ``frequency_penalty``; unset leaves the server's default."""
-    response_format: dict[str, Any] | None = None
-    """Sent as ``response_format``, such as ``{ type = "json_object" }`` or a ``json_schema``
-    request."""
-    tool_choice: str | dict[str, Any] | None = None
-    """Sent as ``tool_choice``: a string such as ``"auto"``, ``"none"`` or ``"required"``, or
-    ``{ function = { name = "..." } }``, whose tool name is translated to the name sent on the
-    wire."""
-    parallel_tool_calls: bool | None = None
-    """Sent as ``parallel_tool_calls``: whether the model may call several tools in one answer."""
-    extra_body: dict[str, Any] = attrs.field(factory=dict)
-    """Any JSON, merged into the request body last with JSON Merge Patch, so it reaches the server
-    untouched and can override what the typed fields produced."""
-    include_usage: bool = True
-    """When streaming, ask for token usage with ``stream_options.include_usage``; turn off for
-    servers that reject ``stream_options``."""
-    think_tags: ThinkTags = "auto"
-    """How reasoning inlined in the answer text is split out: ``"auto"`` (a think block at the very
-    start), ``"open"`` (the answer starts inside one, only the closing tag appears) or ``"off"``."""
-    think_open: str = "<think>"
-    """The tag that opens an inline think block."""
-    think_close: str = "</think>"
-    """The tag that closes an inline think block."""
-    send_reasoning: bool = False
-    """Send the thoughts of earlier assistant messages back as ``reasoning_content`` (for servers
-    that need them)."""
-
-
-@attrs.define
-class OpenAIOptions(ChatOptions):
+@attrs.frozen
+class OpenAIOptions(HTTPOptions, ChatOptions):
     """Everything one call to an OpenAI-compatible server can be told.
 
     Where to connect: ``base_url``, or ``preset`` (a server family's defaults) with optional
     ``host`` / ``port`` overrides; without either, ``http://127.0.0.1:8080/v1``. The chat
-    fields are those of :class:`ChatOptions`.
+    fields are those of :class:`~jackfield_openai.wire.ChatOptions`; the connection fields
+    those of :class:`~jackfield.http.HTTPOptions`.
     """
 
     preset: str | None = None
     """A server family (``llamacpp``, ``lmstudio``, ``ollama``, ``vllm``, ``openai`` ...) whose
     address, API key variable and key header are the defaults."""
-    base_url: str | None = None
-    """The API root including ``/v1``, such as ``http://127.0.0.1:8080/v1``; wins over the address
-    from ``preset``, ``host`` and ``port``."""
-    host: str | None = None
-    """Host name or IP address replacing the preset's (default ``127.0.0.1``); ignored when
-    ``base_url`` is set."""
-    port: int | None = None
-    """Port replacing the preset's (default ``8080`` without a preset); ignored when ``base_url`` is
-    set."""
-    api_key: Secret | None = None
-    """The API key: a string, ``{ env = "VAR" }`` or ``{ file = "path" }``, read when first used;
-    unset: the preset's environment variable, if it has one."""
-    api_key_header: KeyHeader | None = None
-    """How the key is sent: ``"authorization"`` (``Bearer``), ``"x-api-key"`` or ``"both"``; unset:
-    the preset's, else ``"authorization"``."""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    """Extra HTTP headers for chat and embeddings requests."""
     query: dict[str, str] = attrs.field(factory=dict)
     """Extra URL query parameters for chat requests."""
-    timeouts: Timeouts = attrs.field(factory=Timeouts)
-    """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
-    ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
-    retries: Retries = attrs.field(factory=Retries)
-    """How a failed chat request is retried before its answer starts; see
-    :class:`~jackfield.http.Retries`."""
-    limits: Limits = attrs.field(factory=Limits)
-    """Caps on what one answer may hold (event and body size, choices, tool calls, argument length);
-    see :class:`~jackfield.http.Limits`."""
-    verify: bool | str = True
-    """TLS certificate verification for https: ``true`` (the system's CAs), ``false`` (none), or the
-    path of a CA bundle to trust instead."""
-    warn_insecure_key: bool = True
-    """Warn (``SecurityWarning``) when the API key would be sent over plain http to another
-    machine."""

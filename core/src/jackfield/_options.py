@@ -1,42 +1,79 @@
 """Layered options: JSON Merge Patch, provenance, and structuring into typed options classes.
 
-Options arrive in named layers of plain mappings, lowest priority first, typically
-``provider defaults -> host (provider instance) -> agent -> call``. :func:`resolve` merges them
-with :func:`merge_patch` (RFC 7396: objects merge recursively, ``None`` deletes a key, anything
-else replaces, arrays included) and remembers which layer set every leaf. :func:`structure`
-turns the merged mapping into a provider's attrs options class through the shared converter;
-every error names the JSON path and the layer that supplied the bad value.
+Options arrive in named layers of plain mappings, lowest priority first:
+``preset -> instance -> agent -> call`` above the options class's own defaults. :func:`resolve`
+merges them with :func:`merge_patch` (RFC 7396: objects merge recursively, ``None`` deletes a
+key, anything else replaces, arrays included) and remembers which layer set every leaf.
+:func:`structure` turns the merged mapping into a provider's attrs options class through the
+shared converter; every error names the path and the layer that supplied the bad value.
+
+Layer names are built here and nowhere else: a kind (:data:`PRESET`, :data:`INSTANCE`,
+:data:`AGENT`, :data:`CALL`, :data:`OVERRIDE`) and, for the named ones, ``kind:name``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
-from jackfield._errors import ConfigError, OptionIssue, OptionsError
+from jackfield._errors import ConfigError, Issue, OptionsError, Path, format_path
 
 __all__ = [
+    "AGENT",
+    "CALL",
+    "INSTANCE",
+    "OVERRIDE",
+    "PRESET",
     "Layer",
-    "Path",
     "Resolved",
     "field_docs",
-    "format_path",
+    "instance_layers",
+    "layer_name",
     "merge_patch",
     "resolve",
     "structure",
 ]
 
 T = TypeVar("T")
-Path = tuple["str | int", ...]
-"""A JSON path as keys and array indexes: ``("extra_body", "samplers", 2)``."""
 Layer = tuple[str, "Mapping[str, Any]"]
 """A named option layer: ``("agent:coder", {"temperature": 0.2})``."""
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+PRESET = "preset"
+"""A ready-made instance's options, registered by a plugin (``preset:lmstudio``)."""
+INSTANCE = "instance"
+"""A provider instance's options, from the configuration or the caller (``instance:local``)."""
+AGENT = "agent"
+"""An agent's overrides and model (``agent:coder``)."""
+CALL = "call"
+"""The options given to one call (``provider.stream(..., temperature=0)``)."""
+OVERRIDE = "override"
+"""Options a tool lays over an instance for its own purpose (short timeouts for a probe)."""
+_PLAIN = "options"  # a plain mapping given to structure(): one layer, never named in issues
+
+
+def layer_name(kind: str, name: str | None = None) -> str:
+    """The name of a layer: ``layer_name(AGENT, "coder") == "agent:coder"``."""
+    return f"{kind}:{name}" if name is not None else kind
+
+
+def instance_layers(
+    name: str,
+    options: Mapping[str, Any] | None,
+    *,
+    preset: str | None = None,
+    preset_options: Mapping[str, Any] | None = None,
+) -> Resolved:
+    """The layers of a provider instance: its preset's options (when it builds on one), then
+    its own. Every place that builds an instance (the registry, a host, the configuration
+    check) stacks them here."""
+    layers: list[Layer] = []
+    if preset is not None:
+        layers.append((layer_name(PRESET, preset), preset_options or {}))
+    layers.append((layer_name(INSTANCE, name), options or {}))
+    return resolve(*layers)
 
 
 MAX_DEPTH = 100
@@ -61,8 +98,7 @@ def _copy(value: Any, depth: int = 0) -> Any:
 
 def _too_deep(path: Path, layer: str) -> OptionsError:
     return OptionsError(
-        f"layer {layer!r}",
-        [OptionIssue(format_path(path), f"nested more than {MAX_DEPTH} levels deep", layer)],
+        f"layer {layer!r}", [Issue(path, f"nested more than {MAX_DEPTH} levels deep", layer)]
     )
 
 
@@ -98,20 +134,6 @@ def _merge(target: Any, patch: Any, depth: int) -> Any:
     return result
 
 
-def format_path(path: Sequence[str | int], root: str = "$") -> str:
-    """Render a path as ``$.extra_body.samplers[2]`` (odd keys as ``$["a key"]``)."""
-    out = [root]
-    for part in path:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _IDENTIFIER.match(part):
-            out.append(f".{part}")
-        else:
-            out.append(f"[{json.dumps(part)}]")
-    text = "".join(out)
-    return text[1:] if not root and text.startswith(".") else text
-
-
 def _drop(provenance: dict[Path, str], path: Path) -> None:
     size = len(path)
     for key in [k for k in provenance if k[:size] == path]:
@@ -129,11 +151,7 @@ def _apply(
         if not isinstance(key, str):
             raise OptionsError(
                 f"layer {layer!r}",
-                [
-                    OptionIssue(
-                        format_path(prefix), f"option keys must be strings, got {key!r}", layer
-                    )
-                ],
+                [Issue(prefix, f"option keys must be strings, got {key!r}", layer)],
             )
         path = (*prefix, key)
         if value is None:
@@ -262,7 +280,7 @@ def _leaves(value: Mapping[str, Any], prefix: Path) -> Iterator[tuple[Path, Any]
 
 
 def resolve(*layers: Layer) -> Resolved:
-    """Merge named layers, lowest priority first: ``resolve(("host:local", {...}), ...)``."""
+    """Merge named layers, lowest priority first: ``resolve(("instance:local", {...}), ...)``."""
     resolved = Resolved()
     for entry in layers:
         item: object = entry
@@ -280,19 +298,25 @@ def structure(
 ) -> T:
     """Structure merged options into ``cls`` through the shared converter.
 
-    Raises :class:`~jackfield.OptionsError` listing every problem with its JSON path
-    (``$.extra_body.samplers[2]``), what was expected, and the layer that set the value.
+    Raises :class:`~jackfield.OptionsError` listing every problem with its path
+    (``$.extra_body.samplers[2]``), what was expected, and the layer that set the value (a
+    plain mapping is one unnamed layer).
     """
     from cattrs.errors import BaseValidationError
 
     from jackfield._converter import converter, validation_issues
 
-    resolved = options if isinstance(options, Resolved) else resolve(("options", options))
+    layered = isinstance(options, Resolved)
+    resolved = options if isinstance(options, Resolved) else Resolved().with_layer(_PLAIN, options)
     try:
         return converter.structure(resolved.value, cls)
     except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
         issues = [
-            OptionIssue(format_path(path), message, resolved.source(_present(resolved.value, path)))
+            Issue(
+                path,
+                message,
+                resolved.source(_present(resolved.value, path)) if layered else None,
+            )
             for path, message in validation_issues(exc, cls)
         ]
         raise OptionsError(target or cls.__name__, issues) from None

@@ -21,11 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 from jackfield._errors import MalformedStreamError, StreamLimitError, TruncatedStreamError
+from jackfield._wire.limits import EVENT_BYTES
 
-__all__ = ["DEFAULT_MAX_LINE_SIZE", "NDJSONDecoder"]
-
-DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
-"""The longest line a decoder accepts unless told otherwise (16 MiB)."""
+__all__ = ["NDJSONDecoder"]
 
 
 class NDJSONDecoder:
@@ -36,7 +34,7 @@ class NDJSONDecoder:
     def __init__(
         self,
         *,
-        max_line_size: int = DEFAULT_MAX_LINE_SIZE,
+        max_line_size: int = EVENT_BYTES,
         loads: Callable[[bytes], Any] = json.loads,
     ) -> None:
         self.max_line_size = max_line_size

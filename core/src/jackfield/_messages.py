@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Union
 import attrs
 
 from jackfield._errors import ConversationError
-from jackfield.fragments import ToolCall
+from jackfield._fragments import ToolCall
 
 __all__ = [
     "AssistantMessage",

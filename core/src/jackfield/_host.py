@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from jackfield._errors import ConfigError, UnknownProviderError
-from jackfield._response import Response
-from jackfield._stream import AsyncFragmentStream, FragmentStream
-from jackfield.config import (
+from jackfield._config import (
     AgentConfig,
     Config,
     InstanceConfig,
@@ -34,31 +31,30 @@ from jackfield.config import (
     parse_config,
     split_model_reference,
 )
-from jackfield.messages import Conversation, MessagesLike, SystemMessage, Tool
-from jackfield.options import Resolved, resolve, structure
-from jackfield.provider import ChatRequest, Provider
-from jackfield.registry import Registry, load_registry
+from jackfield._errors import ConfigError, UnknownProviderError
+from jackfield._options import AGENT, OVERRIDE, Resolved, instance_layers, layer_name
+from jackfield._pipeline import Binding, Pipeline
+from jackfield._registry import Registry, load_registry
+from jackfield.provider import Provider
 
 __all__ = ["Agent", "Host"]
 
 
-class Agent:
-    """A provider instance plus a model, a system prompt, tools and option overrides."""
+class Agent(Pipeline[Any]):
+    """A provider instance plus a model, a system prompt, tools and option overrides.
 
-    def __init__(
-        self,
-        host: Host,
-        name: str,
-        instance: str,
-        config: AgentConfig,
-    ) -> None:
+    An agent calls exactly as its provider does (:class:`~jackfield.provider.Pipeline`): its
+    own layer (``agent:<name>``) sits between the instance's options and the call's.
+    """
+
+    def __init__(self, host: Host, name: str, instance: str, config: AgentConfig) -> None:
         self.host = host
         self.name = name
         self.instance = instance
         self.config = config
         self.system_prompt = config.system_prompt
         self.tools = config.tools
-        self._layers: Resolved | None = None
+        self._binding: Binding | None = None
 
     @property
     def provider(self) -> Provider[Any]:
@@ -66,76 +62,28 @@ class Agent:
         return self.host.provider(self.instance)
 
     @property
-    def layers(self) -> Resolved:
-        """Every option layer below the call: defaults, preset, instance, agent."""
-        if self._layers is None:
-            self._layers = self.host.layers(self.instance).with_layer(
-                f"agent:{self.name}", self.config.layer
+    def binding(self) -> Binding:
+        """Every option layer below the call (preset, instance, agent), the system prompt and
+        the agent's tools."""
+        if self._binding is None:
+            layers = self.host.layers(self.instance).with_layer(
+                layer_name(AGENT, self.name), self.config.layer
             )
-        return self._layers
+            self._binding = Binding(
+                layers,
+                target=f"agent {self.name!r}",
+                system_prompt=self.system_prompt,
+                tools=self.tools,
+            )
+        return self._binding
 
-    def _resolved(self, options: Mapping[str, Any]) -> Resolved:
-        return self.layers.with_layer("call", options) if options else self.layers
+    @property
+    def layers(self) -> Resolved:
+        """Every option layer below the call: the preset's, the instance's, the agent's."""
+        return self.binding.layers
 
-    def options(self, **options: Any) -> Any:
-        """The typed options of a call (``options`` as the call layer)."""
-        provider = self.provider
-        return structure(
-            provider.options_class, self._resolved(options), target=f"agent {self.name!r}"
-        )
-
-    def explain(self, **options: Any) -> str:
-        """Every effective option and the layer that set it (``extra_body`` leaf by leaf)."""
-        from jackfield._converter import converter
-
-        typed = self.options(**options)
-        return self._resolved(options).explain(converter.unstructure(typed))
-
-    def request(
-        self,
-        messages: MessagesLike,
-        *,
-        tools: Iterable[Tool] = (),
-        stream: bool = True,
-        **options: Any,
-    ) -> ChatRequest[Any]:
-        """The validated request a call would make (nothing is sent)."""
-        conversation = Conversation.of(messages)
-        if self.system_prompt:
-            conversation = Conversation((SystemMessage(self.system_prompt), *conversation.messages))
-        return ChatRequest(conversation, (*self.tools, *tools), self.options(**options), stream)
-
-    def stream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> FragmentStream:
-        """Stream a chat (see :meth:`jackfield.Provider.stream`)."""
-        return self.provider.open_stream(self.request(messages, tools=tools, **options))
-
-    def astream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> AsyncFragmentStream:
-        """Stream a chat asynchronously."""
-        return self.provider.open_astream(self.request(messages, tools=tools, **options))
-
-    def complete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        """Answer whole."""
-        request = self.request(messages, tools=tools, stream=False, **options)
-        return self.provider.open_stream(request).collect()
-
-    async def acomplete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        """Answer whole, asynchronously."""
-        request = self.request(messages, tools=tools, stream=False, **options)
-        return await self.provider.open_astream(request).collect()
-
-    def dry_run(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> dict[str, Any]:
-        """What a ``stream(...)`` call would send, secrets masked; nothing is sent."""
-        return self.provider.describe(self.request(messages, tools=tools, **options))
+    def _bound(self) -> tuple[Provider[Any], Binding]:
+        return self.provider, self.binding
 
     def __repr__(self) -> str:
         return f"<Agent {self.name!r} on {self.instance!r}>"
@@ -198,13 +146,11 @@ class Host:
     def layers(self, instance: str) -> Resolved:
         """The option layers of an instance: its preset's (if any), then its own."""
         config = self.instance(instance)
-        layers: list[tuple[str, Mapping[str, Any]]] = []
-        if config.preset is not None:
-            layers.append(
-                (f"preset:{config.preset}", self.registry.instance(config.preset).options)
-            )
-        layers.append((f"instance:{instance}", config.options))
-        return resolve(*layers)
+        preset = config.preset
+        preset_options = self.registry.instance(preset).options if preset is not None else None
+        return instance_layers(
+            instance, config.options, preset=preset, preset_options=preset_options
+        )
 
     def provider(self, instance: str) -> Provider[Any]:
         """The provider instance (created on first use, then shared; the host closes it)."""
@@ -219,7 +165,7 @@ class Host:
         config = self.instance(instance)
         layers = self.layers(instance)
         if options:
-            layers = layers.with_layer("override", options)
+            layers = layers.with_layer(OVERRIDE, options)
         return self.registry.create(config.provider, layers, instance=instance)
 
     # agents ---------------------------------------------------------------------------------------

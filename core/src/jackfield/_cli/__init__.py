@@ -1,0 +1,63 @@
+"""The ``jackfield`` command line.
+
+Building the parser imports nothing but argparse, so ``jackfield --help`` is instant and
+never loads httpx or a provider; each command imports what it needs when it runs.
+
+Exit codes: 0 success, 1 a provider or server failed, 2 usage or configuration errors, 130
+interrupted, 141 the output pipe closed (``| head``). Expected failures print one clear message
+(``--verbose`` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from jackfield._cli.args import parser
+from jackfield._cli.chat import cmd_chat
+from jackfield._cli.report import INTERRUPTED, PIPE_CLOSED, report, silence
+from jackfield._cli.survey import (
+    cmd_discover,
+    cmd_explain,
+    cmd_models,
+    cmd_providers,
+    cmd_schema,
+    cmd_status,
+)
+
+__all__ = ["COMMANDS", "main", "parser"]
+
+Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+COMMANDS: dict[str, Command] = {
+    "providers": cmd_providers,
+    "models": cmd_models,
+    "status": cmd_status,
+    "doctor": cmd_status,
+    "discover": cmd_discover,
+    "chat": cmd_chat,
+    "explain": cmd_explain,
+    "schema": cmd_schema,
+}
+"""Each command's function, by the name typed."""
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except KeyboardInterrupt:
+        err.write("\n[interrupted]\n")
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, like cat does
+        silence(out)
+        return PIPE_CLOSED
+    except Exception as exc:  # noqa: BLE001 - every failure ends in one clear message
+        return report(exc, args.verbose, err)

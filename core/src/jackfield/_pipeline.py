@@ -1,0 +1,195 @@
+"""The call pipeline, written once: options, requests, streams, answers, dry runs, explanations.
+
+A :class:`~jackfield.provider.Provider` and a :class:`~jackfield.Agent` are both a
+:class:`Pipeline`: each names the provider that does the I/O and a :class:`Binding` (the option
+layers under the call, a system prompt and tools sent with every call). Everything a host calls
+to chat is here, so an agent is a provider with more layers, never a second implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from jackfield._messages import Conversation, MessagesLike, SystemMessage, Tool
+from jackfield._options import CALL, Resolved, structure
+
+if TYPE_CHECKING:
+    from jackfield._info import Embeddings
+    from jackfield._response import Response
+    from jackfield._stream import AsyncFragmentStream, FragmentStream
+    from jackfield.provider import ChatRequest, Provider
+
+__all__ = ["Binding", "Pipeline"]
+
+OptionsT = TypeVar("OptionsT")
+
+_TYPED_CALLS = 64  # distinct plain call options remembered per binding
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_key(options: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable key for call options made only of plain values, else ``None``. Types are
+    part of it, so ``temperature=1`` and ``temperature=True`` stay apart."""
+    key = []
+    for name, value in options.items():
+        if type(value) not in _PLAIN:
+            return None
+        key.append((name, type(value), value))
+    key.sort(key=lambda item: item[0])
+    return tuple(key)
+
+
+class Binding:
+    """What sits under a call's own options.
+
+    ``layers``: every option layer below the call (preset, instance, agent). ``system_prompt``
+    and ``tools``: sent with every call, before the call's own. ``target``: how errors name the
+    caller (``"agent 'coder'"``). ``base``: the typed options of the layers alone, when known.
+    """
+
+    __slots__ = ("_base", "_typed", "layers", "system_prompt", "target", "tools")
+
+    def __init__(
+        self,
+        layers: Resolved,
+        *,
+        target: str,
+        system_prompt: str | None = None,
+        tools: Iterable[Tool] = (),
+        base: Any = None,
+    ) -> None:
+        self.layers = layers
+        self.target = target
+        self.system_prompt = system_prompt or None
+        self.tools = tuple(tools)
+        self._base = base
+        self._typed: dict[tuple[Any, ...], Any] = {}
+
+    def typed(self, options_class: type[Any], options: Mapping[str, Any]) -> Any:
+        """The typed options of a call: ``options`` merged over the layers, validated.
+
+        Calls that repeat the same plain options (strings, numbers, booleans, ``None``: say
+        ``model=...`` and ``temperature=...``) reuse the typed options of the first such call:
+        merging and validating them again could only give the same result. Typed options are
+        frozen and shared.
+        """
+        if not options and self._base is not None:
+            return self._base
+        key = _plain_key(options)
+        if key is not None:
+            cached = self._typed.get(key)
+            if cached is not None:
+                return cached
+        layers = self.layers.with_layer(CALL, options) if options else self.layers
+        typed = structure(options_class, layers, target=self.target)
+        if not options:
+            self._base = typed
+        elif key is not None:
+            if len(self._typed) >= _TYPED_CALLS:
+                self._typed.clear()
+            self._typed[key] = typed
+        return typed
+
+
+class Pipeline(Generic[OptionsT]):
+    """The chat API hosts call, on a provider or an agent alike.
+
+    Options given per call (``stream(msgs, temperature=0)``) are one more layer, merged over
+    the others with JSON Merge Patch and validated like any other.
+    """
+
+    def _bound(self) -> tuple[Provider[OptionsT], Binding]:
+        """The provider that does the I/O, and the binding of this caller."""
+        raise NotImplementedError
+
+    def options_for(self, **options: Any) -> OptionsT:
+        """The typed options of a call (``options`` as the call layer)."""
+        provider, binding = self._bound()
+        typed: OptionsT = binding.typed(provider.options_class, options)
+        return typed
+
+    def request(
+        self,
+        messages: MessagesLike,
+        *,
+        tools: Iterable[Tool] = (),
+        stream: bool = True,
+        **options: Any,
+    ) -> ChatRequest[OptionsT]:
+        """Validate a call's conversation and options (nothing is sent)."""
+        from jackfield.provider import ChatRequest
+
+        provider, binding = self._bound()
+        conversation = Conversation.of(messages)
+        if binding.system_prompt:
+            conversation = Conversation(
+                (SystemMessage(binding.system_prompt), *conversation.messages)
+            )
+        typed = binding.typed(provider.options_class, options)
+        return ChatRequest(conversation, (*binding.tools, *tools), typed, stream)
+
+    def explain(self, **options: Any) -> str:
+        """Every effective option (``options`` as the call layer) and the layer that set it."""
+        from jackfield._converter import converter
+
+        provider, binding = self._bound()
+        layers = binding.layers.with_layer(CALL, options) if options else binding.layers
+        typed = structure(provider.options_class, layers, target=binding.target)
+        return layers.explain(converter.unstructure(typed))
+
+    def dry_run(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> dict[str, Any]:
+        """What a ``stream(...)`` call would send, as JSON-ready data with secrets masked;
+        nothing is sent (see :meth:`~jackfield.provider.Provider.describe`)."""
+        provider, _ = self._bound()
+        return provider.describe(self.request(messages, tools=tools, stream=True, **options))
+
+    def stream(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> FragmentStream:
+        """Stream a chat: an iterable of fragments (the request goes out on first use)."""
+        provider, _ = self._bound()
+        return provider.open_stream(self.request(messages, tools=tools, stream=True, **options))
+
+    def astream(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> AsyncFragmentStream:
+        """Stream a chat asynchronously (``async for`` / ``async with``)."""
+        provider, _ = self._bound()
+        return provider.open_astream(self.request(messages, tools=tools, stream=True, **options))
+
+    def complete(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> Response:
+        """Answer whole (a non-streaming request where the backend supports one)."""
+        provider, _ = self._bound()
+        request = self.request(messages, tools=tools, stream=False, **options)
+        return provider.open_stream(request).collect()
+
+    async def acomplete(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> Response:
+        """Answer whole, asynchronously."""
+        provider, _ = self._bound()
+        request = self.request(messages, tools=tools, stream=False, **options)
+        return await provider.open_astream(request).collect()
+
+    def embed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
+        """Embedding vectors for ``texts`` (a string counts as one text)."""
+        provider, _ = self._bound()
+        return provider.embeddings_operation(_texts(texts), self.options_for(**options)).run()
+
+    async def aembed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
+        """Embedding vectors for ``texts``, asynchronously."""
+        provider, _ = self._bound()
+        operation = provider.embeddings_operation(_texts(texts), self.options_for(**options))
+        return await operation.arun()
+
+
+def _texts(texts: Iterable[str]) -> tuple[str, ...]:
+    items = (texts,) if isinstance(texts, str) else tuple(texts)
+    if not all(isinstance(t, str) for t in items):
+        raise TypeError("embed() takes a string or an iterable of strings")
+    return items

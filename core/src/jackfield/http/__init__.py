@@ -1,0 +1,85 @@
+"""The HTTP kit: everything an HTTP provider shares, written once.
+
+- :class:`HTTPProvider` and :class:`HTTPOptions`: the base class and options of every HTTP
+  provider (targets, pools, credentials, headers, error mapping, limits, lifecycle);
+- :class:`HTTPExchange` and :class:`HTTPOperation`: one request streamed into fragments, and a
+  :data:`Flow` of requests, each run synchronously or asynchronously over httpx;
+- :class:`Timeouts`, :class:`Retries`, :class:`Deadlines`, :class:`RetryPolicy`: the deadline
+  and retry policy, pure, with the clock and the randomness as arguments;
+- :class:`EventParser`, :class:`WholeBodyParser`, :class:`UnexpectedBodyParser`: body parsers
+  that deliver what arrived before an error;
+- :func:`mask_headers`, :func:`check_base_url`, :func:`check_headers`, :func:`is_loopback`,
+  :func:`warn_if_key_exposed`: keeping credentials where they belong.
+
+httpx is imported when the first connection pool is built, so options classes import this
+package without it.
+"""
+
+from jackfield.http._clients import Clients
+from jackfield.http._exchange import (
+    BodyParser,
+    ErrorMapper,
+    Flow,
+    HTTPExchange,
+    HTTPOperation,
+    HTTPRequest,
+    HTTPResult,
+    ParserFactory,
+)
+from jackfield.http._parsers import (
+    Decoder,
+    EventParser,
+    UnexpectedBodyParser,
+    WholeBodyParser,
+    snippet,
+)
+from jackfield.http._policy import (
+    RETRY_STATUSES,
+    Deadlines,
+    Retries,
+    RetryPolicy,
+    Timeouts,
+    parse_retry_after,
+)
+from jackfield.http._provider import HTTPOptions, HTTPProvider, KeyHeader, Target
+from jackfield.http._security import (
+    MASK,
+    check_base_url,
+    check_headers,
+    is_loopback,
+    mask_headers,
+    warn_if_key_exposed,
+)
+
+__all__ = [
+    "MASK",
+    "RETRY_STATUSES",
+    "BodyParser",
+    "Clients",
+    "Deadlines",
+    "Decoder",
+    "ErrorMapper",
+    "EventParser",
+    "Flow",
+    "HTTPExchange",
+    "HTTPOperation",
+    "HTTPOptions",
+    "HTTPProvider",
+    "HTTPRequest",
+    "HTTPResult",
+    "KeyHeader",
+    "ParserFactory",
+    "Retries",
+    "RetryPolicy",
+    "Target",
+    "Timeouts",
+    "UnexpectedBodyParser",
+    "WholeBodyParser",
+    "check_base_url",
+    "check_headers",
+    "is_loopback",
+    "mask_headers",
+    "parse_retry_after",
+    "snippet",
+    "warn_if_key_exposed",
+]

@@ -1,0 +1,388 @@
+"""The base every HTTP provider builds on: the plumbing written once.
+
+:class:`HTTPProvider` owns what every HTTP provider needs and must not copy: where requests go
+(base URL, host and port, checked), how they authenticate (the key, its header, read on first
+use, never shown), the connection pools per target, the headers of every request, error
+mapping with the key scrubbed from what servers echo, the deadlines, retries and caps of each
+call (:class:`HTTPOptions`), JSON and flow helpers, and closing. A provider adds its wire
+format: how a chat becomes a request, and how the answer's bytes become fragments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from jackfield._errors import ConfigError, MalformedStreamError, ProviderError
+from jackfield._options import Resolved
+from jackfield._secret import Secret
+from jackfield._wire import Limits, error_for_response
+from jackfield.http._clients import Clients
+from jackfield.http._exchange import (
+    ErrorMapper,
+    Flow,
+    HTTPExchange,
+    HTTPOperation,
+    HTTPRequest,
+    HTTPResult,
+    ParserFactory,
+)
+from jackfield.http._policy import Retries, Timeouts
+from jackfield.http._security import (
+    MASK,
+    check_base_url,
+    check_headers,
+    is_loopback,
+    mask_headers,
+    warn_if_key_exposed,
+)
+from jackfield.provider import Provider
+
+__all__ = ["HTTPOptions", "HTTPProvider", "KeyHeader", "Target"]
+
+T = TypeVar("T")
+KeyHeader = Literal["authorization", "x-api-key", "both"]
+"""How an API key is sent: ``Authorization: Bearer <key>``, ``x-api-key: <key>``, or both."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@attrs.frozen(slots=False)  # a base of options classes that combine several
+class HTTPOptions:
+    """What every HTTP provider's options hold: where to connect, how to authenticate, and the
+    deadlines, retries and caps of each call. A provider's options class subclasses it."""
+
+    base_url: str | None = None
+    """The server's address as a full URL, such as ``http://127.0.0.1:8080/v1``; wins over
+    ``host`` and ``port``. Unset: the provider's (or the preset's) default address."""
+    host: str | None = None
+    """Host name or IP address replacing the default address's (``127.0.0.1``); ignored when
+    ``base_url`` is set."""
+    port: int | None = None
+    """Port replacing the default address's; ignored when ``base_url`` is set."""
+    api_key: Secret | None = None
+    """The API key: a string, ``{ env = "VAR" }`` or ``{ file = "path" }``, read when first used;
+    unset: none, or the preset's environment variable when it has one."""
+    api_key_header: KeyHeader | None = None
+    """How the key is sent: ``"authorization"`` (``Bearer``), ``"x-api-key"`` or ``"both"``; unset:
+    the preset's, else ``"authorization"``."""
+    headers: dict[str, str] = attrs.field(factory=dict)
+    """Extra HTTP headers sent with every request (chats, model lists, status probes)."""
+    timeouts: Timeouts = attrs.field(factory=Timeouts)
+    """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
+    ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
+    retries: Retries = attrs.field(factory=Retries)
+    """How a failed chat request is retried before its answer starts; see
+    :class:`~jackfield.http.Retries`."""
+    limits: Limits = attrs.field(factory=Limits)
+    """Caps on what one answer may hold (event and body size, choices, tool calls, argument length);
+    see :class:`~jackfield.provider.Limits`."""
+    verify: bool | str = True
+    """TLS certificate verification for https: ``true`` (the system's CAs), ``false`` (none), or the
+    path of a CA bundle to trust instead."""
+    warn_insecure_key: bool = True
+    """Warn (``SecurityWarning``) when the API key would be sent over plain http to another
+    machine."""
+
+
+OptionsT = TypeVar("OptionsT", bound=HTTPOptions)
+
+
+class Target:
+    """Where an instance's requests go and how they authenticate, resolved from its options.
+
+    ``missing_key``: what to say when a key is required and none is configured (``None``: a key
+    is optional).
+    """
+
+    __slots__ = ("base_url", "https", "key", "key_header", "label", "loopback", "missing_key")
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        label: str,
+        key: Secret | None = None,
+        key_header: KeyHeader = "authorization",
+        missing_key: str | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.label = label
+        self.key = key
+        self.key_header = key_header
+        self.missing_key = missing_key
+        parts = urlsplit(base_url)
+        self.https = parts.scheme == "https"
+        self.loopback = is_loopback(parts.hostname or "")
+
+    def auth_headers(self, *, reveal: bool = True) -> dict[str, str]:
+        """The credential headers. The key is read now, so a missing environment variable fails
+        the call that needs it, naming instance and variable; ``reveal=False`` puts the mask in
+        its place (for dry runs)."""
+        if self.key is None:
+            if self.missing_key is not None and reveal:
+                raise ConfigError(f"instance {self.label!r}: {self.missing_key}")
+            return {}
+        value = self._reveal() if reveal else MASK
+        headers = {}
+        if self.key_header in ("authorization", "both"):
+            headers["Authorization"] = f"Bearer {value}"
+        if self.key_header in ("x-api-key", "both"):
+            headers["x-api-key"] = value
+        return headers
+
+    def _reveal(self) -> str:
+        assert self.key is not None
+        try:
+            return self.key.reveal()
+        except ConfigError as exc:
+            raise ConfigError(f"instance {self.label!r}: {exc}") from None
+
+    def secret(self) -> str | None:
+        """The key's value, to scrub from what a server echoes (``None`` when unreadable)."""
+        if self.key is None:
+            return None
+        try:
+            return self.key.reveal()
+        except ConfigError:
+            return None
+
+    def __repr__(self) -> str:
+        key = "no key" if self.key is None else f"key {self.key!r} as {self.key_header}"
+        return f"<Target {self.base_url} {key}>"
+
+
+class HTTPProvider(Provider[OptionsT]):
+    """The base of every HTTP provider (see the module documentation).
+
+    A subclass sets ``options_class`` (a subclass of :class:`HTTPOptions`),
+    ``default_url`` (where its server listens by default), ``user_agent`` and
+    ``example_url`` (shown when a base URL is wrong), may override :meth:`resolve_target`
+    (presets, say) and ``target_fields``, and implements the three operations of
+    :class:`~jackfield.provider.Provider` with :meth:`exchange` and :meth:`operation`.
+    ``transport`` and ``async_transport`` replace the network (tests, recorded transcripts).
+    """
+
+    default_url: ClassVar[str] = "http://127.0.0.1"
+    example_url: ClassVar[str] = "http://127.0.0.1:8080"
+    user_agent: ClassVar[str] = "jackfield"
+    target_fields: ClassVar[tuple[str, ...]] = (
+        "base_url",
+        "host",
+        "port",
+        "api_key",
+        "api_key_header",
+    )
+    """The options that decide :meth:`resolve_target`: a call that changes none of them reuses
+    the instance's target."""
+
+    def __init__(
+        self,
+        options: OptionsT,
+        *,
+        name: str | None = None,
+        resolved: Resolved | None = None,
+        transport: Any = None,
+        async_transport: Any = None,
+    ) -> None:
+        super().__init__(options, name=name, resolved=resolved)
+        self.target = self.resolve_target(options)
+        warn_if_key_exposed(
+            self.target.base_url,
+            has_key=self.target.key is not None,
+            enabled=options.warn_insecure_key,
+        )
+        self._transports = (transport, async_transport)
+        self._pools: dict[tuple[bool, bool | str, bool], Clients] = {}
+
+    @property
+    def base_url(self) -> str:
+        """Where this instance sends requests."""
+        return self.target.base_url
+
+    # --- where requests go ---------------------------------------------------------------------
+
+    def resolve_target(self, options: OptionsT) -> Target:
+        """Where a call with these options goes: :meth:`address` over ``default_url``, with
+        the key as the options say. Providers with presets or required keys override it."""
+        return Target(
+            self.address(options, self.default_url),
+            label=self.name,
+            key=options.api_key,
+            key_header=options.api_key_header or "authorization",
+        )
+
+    def address(self, options: OptionsT, default: str) -> str:
+        """``base_url`` if set, else ``default`` with ``host`` and ``port`` put in; checked,
+        so a malformed address is a :class:`~jackfield.ConfigError` naming the instance."""
+        if options.base_url:
+            return check_base_url(options.base_url, self.name, example=self.example_url)
+        if not (options.host or options.port):
+            return default
+        parts = urlsplit(default)
+        scheme = parts.scheme
+        host = options.host or parts.hostname or "127.0.0.1"
+        port = options.port or parts.port or _DEFAULT_PORTS[scheme]
+        shown_host = f"[{host}]" if ":" in host else host
+        shown_port = "" if port == _DEFAULT_PORTS[scheme] else f":{port}"
+        url = f"{scheme}://{shown_host}{shown_port}{parts.path}"
+        return check_base_url(url, self.name, example=self.example_url)
+
+    def target_for(self, options: OptionsT) -> Target:
+        """The target of a call: the instance's own unless the call changed what decides it."""
+        mine = self.options
+        if options is mine or all(
+            getattr(options, f) == getattr(mine, f) for f in self.target_fields
+        ):
+            return self.target
+        return self.resolve_target(options)
+
+    def pool(self, target: Target, options: OptionsT) -> Clients:
+        """The connection pools for a target (one per scheme and TLS setting, made once)."""
+        key = (target.https, options.verify, not target.loopback)
+        clients = self._pools.get(key)
+        if clients is None:
+            made = Clients(
+                https=target.https,
+                verify=options.verify,
+                trust_env=not target.loopback,
+                transport=self._transports[0],
+                async_transport=self._transports[1],
+            )
+            # Threads racing here must share one pool: a lost one would leak its sockets.
+            clients = self._pools.setdefault(key, made)
+        return clients
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def headers(
+        self,
+        target: Target,
+        options: OptionsT,
+        *,
+        accept: str | None = "application/json",
+        content_type: str | None = None,
+        reveal: bool = True,
+        auth: bool = True,
+    ) -> dict[str, str]:
+        """The headers of a request: user agent, ``Accept``, credentials (unless ``auth`` is
+        false), ``Content-Type``, then the ``headers`` option. Checked, so a key with a line
+        break is a :class:`~jackfield.ConfigError` that never shows the key."""
+        headers = {"User-Agent": self.user_agent}
+        if accept:
+            headers["Accept"] = accept
+        if auth:
+            headers.update(target.auth_headers(reveal=reveal))
+        if content_type:
+            headers["Content-Type"] = content_type
+        headers.update(options.headers)
+        if reveal:
+            check_headers(headers, self.name)
+        return headers
+
+    def http_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        target: Target | None = None,
+        options: OptionsT | None = None,
+        body: bytes | None = None,
+        accept: str | None = "application/json",
+        reveal: bool = True,
+        auth: bool = True,
+    ) -> HTTPRequest:
+        """One request to ``url`` with this instance's headers (``body``: JSON bytes;
+        ``reveal=False`` masks the key, for dry runs; ``auth=False`` sends none)."""
+        options = self.options if options is None else options
+        target = self.target_for(options) if target is None else target
+        content_type = "application/json" if body is not None else None
+        headers = self.headers(
+            target, options, accept=accept, content_type=content_type, reveal=reveal, auth=auth
+        )
+        return HTTPRequest(method, url, headers, body)
+
+    def describe_request(self, request: HTTPRequest, body: Any) -> dict[str, Any]:
+        """A dry run's description of ``request``: method, URL, masked headers, body data."""
+        return {
+            "method": request.method,
+            "url": request.url,
+            "headers": mask_headers(request.headers),
+            "body": body,
+        }
+
+    def error_mapper(self, target: Target, url: str) -> ErrorMapper:
+        """Maps a failed response to the error taxonomy, the key scrubbed from it."""
+        secret = target.secret()
+        label = self.name
+
+        def mapper(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
+            return error_for_response(status, headers, body, label=label, url=url, secret=secret)
+
+        return mapper
+
+    def exchange(
+        self, request: HTTPRequest, parser: ParserFactory, *, options: OptionsT, target: Target
+    ) -> HTTPExchange:
+        """The exchange of a chat call: ``request`` sent with the call's deadlines and retries,
+        its answer read by the parser ``parser`` builds."""
+        return HTTPExchange(
+            self.pool(target, options),
+            request,
+            parser,
+            self.error_mapper(target, request.url),
+            timeouts=options.timeouts,
+            retries=options.retries,
+            label=self.name,
+        )
+
+    def operation(
+        self,
+        flow: Callable[[], Flow[T]],
+        *,
+        options: OptionsT | None = None,
+        target: Target | None = None,
+    ) -> HTTPOperation[T]:
+        """An operation running ``flow`` (a generator of requests) with these options."""
+        options = self.options if options is None else options
+        target = self.target_for(options) if target is None else target
+        return HTTPOperation(
+            self.pool(target, options),
+            flow,
+            timeouts=options.timeouts,
+            label=self.name,
+            max_body=options.limits.body_bytes,
+        )
+
+    # --- results ---------------------------------------------------------------------------------
+
+    def failure(self, result: HTTPResult, url: str, target: Target | None = None) -> ProviderError:
+        """The error a flow raises for a result that is not 2xx (or did not arrive)."""
+        if result.error is not None:
+            return result.error
+        mapper = self.error_mapper(self.target if target is None else target, url)
+        return mapper(result.status, result.headers, result.body)
+
+    def json(self, result: HTTPResult, what: str) -> Any:
+        """A result's body as JSON, or a :class:`~jackfield.MalformedStreamError` naming
+        ``what`` was asked for."""
+        try:
+            return json.loads(result.body)
+        except (ValueError, RecursionError):
+            raise MalformedStreamError(f"{self.name}: the {what} response is not JSON") from None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        for clients in list(self._pools.values()):
+            clients.close()
+
+    async def aclose(self) -> None:
+        for clients in list(self._pools.values()):
+            await clients.aclose()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.target.base_url}>"
