@@ -14,14 +14,17 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
 nox.options.reuse_existing_virtualenvs = False
 
-CORE = "./core[llamacpp]"
+CORE = "./core"
 PROVIDERS = sorted(
     f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("providers/*/pyproject.toml")
 )
+# The llama.cpp distribution with its small packaged model (the demo, the live tests).
+WITH_MODEL = {"./providers/llamacpp": "./providers/llamacpp[model]"}
+DISTRIBUTIONS = [CORE, *PROVIDERS]
 # The example plugin is installed for the tests; tests/plugins/jackfield-broken never is
 # (tests/core/test_third_party.py installs both into a fresh venv of its own).
 TEST_PLUGINS = ["./tests/plugins/jackfield-echo"]
-# The site's generator (tests/docs/build.py); the test suite builds the site too.
+# The site's generator (dev/docs/build.py); the test suite builds the site too.
 DOCS_DEPS = ["sphinx>=8.1", "furo>=2024.8", "myst-parser>=4"]
 TEST_DEPS = [
     "pytest>=8",
@@ -34,7 +37,7 @@ TEST_DEPS = [
 
 def install_workspace(session: nox.Session, *extra: str) -> None:
     """Install core and every provider distribution (not editable: tests see what ships)."""
-    session.install(CORE, *PROVIDERS, *extra)
+    session.install(CORE, *(WITH_MODEL.get(p, p) for p in PROVIDERS), *extra)
 
 
 @nox.session
@@ -58,7 +61,7 @@ def compat(session: nox.Session) -> None:
         *session.posargs,
         env={"HYPOTHESIS_PROFILE": "ci", "JACKFIELD_COVERAGE_FILE": str(evidence)},
     )
-    session.run("python", "-m", "tests.compat.matrix", str(evidence), "docs/compatibility.md")
+    session.run("python", "-m", "dev.docs.compat_matrix", str(evidence), "docs/compatibility.md")
     session.log("wrote docs/compatibility.md")
 
 
@@ -73,10 +76,8 @@ def soak(session: nox.Session) -> None:
         "JACKFIELD_SOAK": "full",
         "JACKFIELD_RELIABILITY_FILE": str(evidence),
     }
-    # The page check reads the page this session writes: the default test run makes it.
-    page_check = "tests/reliability/test_report.py::test_every_case_is_on_the_page"
-    session.run("pytest", "tests/reliability", "--deselect", page_check, *session.posargs, env=env)
-    session.run("python", "-m", "tests.reliability.report", str(evidence), "docs/reliability.md")
+    session.run("pytest", "tests/reliability", *session.posargs, env=env)
+    session.run("python", "-m", "dev.docs.reliability_page", str(evidence), "docs/reliability.md")
     session.log("wrote docs/reliability.md")
 
 
@@ -100,7 +101,7 @@ def bench(session: nox.Session) -> None:
         session.install("litellm")
     except nox.command.CommandFailed:
         session.warn("litellm did not install: the benchmark goes on without it")
-    session.run("python", "-m", "tests.bench.run", *session.posargs)
+    session.run("python", "-m", "dev.bench.run", *session.posargs)
 
 
 @nox.session(reuse_venv=True)
@@ -108,14 +109,29 @@ def demo(session: nox.Session) -> None:
     """A real chat, streamed, against llama.cpp with a small packaged model (README, first
     command). The environment is kept, so later runs start in seconds."""
     marker = Path(session.virtualenv.location) / ".jackfield-demo-installed"
-    wanted = "".join(
-        (ROOT / path).read_text(encoding="utf-8")
-        for path in ("core/pyproject.toml", "providers/openai/pyproject.toml")
-    )
+    sources = ("core", "providers/openai", "providers/llamacpp")
+    wanted = "".join((ROOT / s / "pyproject.toml").read_text(encoding="utf-8") for s in sources)
     if not marker.exists() or marker.read_text(encoding="utf-8") != wanted:
-        session.install("-e", CORE, "-e", "./providers/openai")
+        session.install("-e", CORE, "-e", "./providers/openai", "-e", "./providers/llamacpp[model]")
         marker.write_text(wanted, encoding="utf-8")
-    session.run("python", "-m", "jackfield.demo", *session.posargs)
+    session.run("python", "-m", "jackfield_llamacpp.demo", *session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build every distribution (sdist and wheel) into dist/, check each with
+    ``twine check --strict``, then install ``jackfield[all]`` from them alone (no index for
+    jackfield's own names) into this session and list what it finds."""
+    import shutil
+
+    session.install("build>=1.2", "twine>=6.1")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for source in DISTRIBUTIONS:
+        session.run("python", "-m", "build", "--outdir", str(dist), source)
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir()))
+    session.install("--find-links", str(dist), "jackfield[all]")
+    session.run("jackfield", "providers")
 
 
 @nox.session
@@ -138,5 +154,5 @@ def docs(session: nox.Session) -> None:
     """The documentation site: regenerates the reference pages from the code, then builds
     build/docs/html strictly (any warning, broken link or unresolved reference fails)."""
     install_workspace(session, *DOCS_DEPS, "pytest>=8")  # autodoc imports the conformance kit
-    session.run("python", "-m", "tests.docs.generate")
-    session.run("python", "-m", "tests.docs.build", "build/docs", *session.posargs)
+    session.run("python", "-m", "dev.docs.generate")
+    session.run("python", "-m", "dev.docs.build", "build/docs", *session.posargs)

@@ -43,7 +43,7 @@ def anyio_backend() -> str:
 
 # --- evidence for the compatibility matrix ---------------------------------------------------
 # Tests marked ``covers(server, feature, how)`` that pass are written to the file named by
-# $JACKFIELD_COVERAGE_FILE; tests/compat/matrix.py turns that into docs/compatibility.md.
+# $JACKFIELD_COVERAGE_FILE; dev/docs/compat_matrix.py turns that into docs/compatibility.md.
 
 _EVIDENCE: list[dict[str, str]] = []
 

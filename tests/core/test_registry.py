@@ -14,11 +14,13 @@ import pytest
 from jackfield import (
     DuplicateProviderError,
     OptionsError,
+    PluginInfo,
+    PluginProblem,
     ProviderLoadError,
+    Registry,
     UnknownProviderError,
     load_registry,
 )
-from jackfield._registry import PluginInfo, PluginProblem, Registry
 from jackfield.hookspecs import hookimpl
 from jackfield.testing import ScriptedProvider
 

@@ -165,6 +165,25 @@ def test_files_shown_in_the_docs_match_the_repository(page: Path) -> None:
             )
 
 
+# The READMEs of the distributions (their PyPI pages): their examples run too, with the
+# ``llamacpp`` preset pointing at a real llama.cpp server.
+READMES = [ROOT / "core" / "README.md", *sorted(ROOT.glob("providers/*/README.md"))]
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("readme", READMES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_distribution_readmes_run(readme: Path, console_environment: dict[str, str]) -> None:
+    found = blocks(readme)
+    assert any(b.lang == "python" for b in found), f"{readme} has no example"
+    saved_environment = dict(os.environ)
+    os.environ["JACKFIELD_CONFIG"] = console_environment["JACKFIELD_CONFIG"]
+    try:
+        _run_blocks(readme, found, {"__name__": f"readme_{readme.parent.name}"})
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+
+
 # Pages that are lists, not instructions: nothing to run.
 WITHOUT_EXAMPLES = {"changelog.md"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.docs import build
+from dev.docs import build
 
 
 def test_the_site_builds_without_a_warning(tmp_path: Path) -> None:

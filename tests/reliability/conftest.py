@@ -2,7 +2,7 @@
 
 Each test carries ``@pytest.mark.reliability(area, case, outcome)``: what was tried and the
 typed outcome. Passing tests become rows of docs/reliability.md (``nox -s soak`` writes it
-from $JACKFIELD_RELIABILITY_FILE; tests/reliability/report.py renders it). Tests add numbers
+from $JACKFIELD_RELIABILITY_FILE; dev/docs/reliability_page.py renders it). Tests add numbers
 (fuzz examples run, streams held) through :data:`evidence.FACTS`.
 
 Every test here is checked for leaks: after it, this process has no more open file

@@ -1,6 +1,6 @@
 """Load and soak: many concurrent streams through one host, some cancelled at random points.
 
-Against the benchmark's fast loopback server (tests/bench/server.py, a child process), every
+Against the benchmark's fast loopback server (dev/bench/server.py, a child process), every
 stream that is not cancelled must bring exactly the expected text and usage; afterwards the
 sockets, file descriptors and tasks are back where they started, and RSS stays flat from
 round to round. The default test run holds 200 streams for 2 rounds; ``nox -s soak``
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dev.bench.workload import PROMPT, expected_text, model
 
 from jackfield import Host, TextDelta
-from tests.bench.workload import PROMPT, expected_text, model
 from tests.reliability.evidence import FACTS
 from tests.reliability.resources import rss_mb, sockets
 
@@ -40,7 +40,7 @@ RSS_GROWTH_MB = 16  # allowed from the first round to the last: allocator noise,
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.server"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "dev.bench.server"], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     assert process.stdout is not None
     try:

@@ -32,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "load_config": "jackfield._config",
     "parse_config": "jackfield._config",
     # the registry
+    "InstanceSpec": "jackfield._specs",
+    "PluginInfo": "jackfield._specs",
+    "PluginProblem": "jackfield._specs",
+    "ProviderSpec": "jackfield._specs",
     "Registry": "jackfield._registry",
     "load_registry": "jackfield._registry",
     # providers
@@ -41,7 +45,7 @@ _EXPORTS: dict[str, str] = {
     "ModelInfo": "jackfield._info",
     "ModelList": "jackfield._info",
     "Status": "jackfield._info",
-    "ChatRequest": "jackfield.provider",
+    "ChatRequest": "jackfield._pipeline",
     "Exchange": "jackfield.provider",
     "Operation": "jackfield.provider",
     "Provider": "jackfield.provider",
@@ -198,14 +202,18 @@ if TYPE_CHECKING:
     from jackfield._options import merge_patch as merge_patch
     from jackfield._options import resolve as resolve
     from jackfield._options import structure as structure
+    from jackfield._pipeline import ChatRequest as ChatRequest
     from jackfield._registry import Registry as Registry
     from jackfield._registry import load_registry as load_registry
     from jackfield._response import Choice as Choice
     from jackfield._response import Response as Response
     from jackfield._secret import Secret as Secret
+    from jackfield._specs import InstanceSpec as InstanceSpec
+    from jackfield._specs import PluginInfo as PluginInfo
+    from jackfield._specs import PluginProblem as PluginProblem
+    from jackfield._specs import ProviderSpec as ProviderSpec
     from jackfield._stream import AsyncFragmentStream as AsyncFragmentStream
     from jackfield._stream import FragmentStream as FragmentStream
-    from jackfield.provider import ChatRequest as ChatRequest
     from jackfield.provider import Exchange as Exchange
     from jackfield.provider import Operation as Operation
     from jackfield.provider import Provider as Provider

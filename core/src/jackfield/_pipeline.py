@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import attrs
+
 from jackfield._messages import Conversation, MessagesLike, SystemMessage, Tool
 from jackfield._options import CALL, Resolved, structure
 
@@ -18,9 +20,9 @@ if TYPE_CHECKING:
     from jackfield._info import Embeddings
     from jackfield._response import Response
     from jackfield._stream import AsyncFragmentStream, FragmentStream
-    from jackfield.provider import ChatRequest, Provider
+    from jackfield.provider import Provider
 
-__all__ = ["Binding", "Pipeline"]
+__all__ = ["Binding", "ChatRequest", "Pipeline"]
 
 OptionsT = TypeVar("OptionsT")
 
@@ -38,6 +40,16 @@ def _plain_key(options: Mapping[str, Any]) -> tuple[Any, ...] | None:
         key.append((name, type(value), value))
     key.sort(key=lambda item: item[0])
     return tuple(key)
+
+
+@attrs.frozen
+class ChatRequest(Generic[OptionsT]):
+    """Everything a provider needs for one chat call (already validated)."""
+
+    conversation: Conversation
+    tools: tuple[Tool, ...]
+    options: OptionsT
+    stream: bool
 
 
 class Binding:
@@ -118,8 +130,6 @@ class Pipeline(Generic[OptionsT]):
         **options: Any,
     ) -> ChatRequest[OptionsT]:
         """Validate a call's conversation and options (nothing is sent)."""
-        from jackfield.provider import ChatRequest
-
         provider, binding = self._bound()
         conversation = Conversation.of(messages)
         if binding.system_prompt:

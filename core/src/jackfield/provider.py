@@ -24,8 +24,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterat
 from types import TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
-import attrs
-
 from jackfield._errors import NotSupportedError
 from jackfield._fragments import Fragment
 from jackfield._info import (
@@ -36,9 +34,8 @@ from jackfield._info import (
     ModelList,
     Status,
 )
-from jackfield._messages import Conversation, Tool
 from jackfield._options import Resolved, instance_layers, structure
-from jackfield._pipeline import Binding, Pipeline
+from jackfield._pipeline import Binding, ChatRequest, Pipeline
 from jackfield._stream import AsyncFragmentStream, FragmentStream
 from jackfield._wire import (
     Limits,
@@ -77,16 +74,6 @@ __all__ = [
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-
-@attrs.frozen
-class ChatRequest(Generic[OptionsT]):
-    """Everything a provider needs for one chat call (already validated)."""
-
-    conversation: Conversation
-    tools: tuple[Tool, ...]
-    options: OptionsT
-    stream: bool
 
 
 class Exchange(abc.ABC):

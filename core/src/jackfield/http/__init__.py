@@ -16,16 +16,8 @@ package without it.
 """
 
 from jackfield.http._clients import Clients
-from jackfield.http._exchange import (
-    BodyParser,
-    ErrorMapper,
-    Flow,
-    HTTPExchange,
-    HTTPOperation,
-    HTTPRequest,
-    HTTPResult,
-    ParserFactory,
-)
+from jackfield.http._exchange import HTTPExchange
+from jackfield.http._operation import HTTPOperation
 from jackfield.http._parsers import (
     Decoder,
     EventParser,
@@ -42,6 +34,14 @@ from jackfield.http._policy import (
     parse_retry_after,
 )
 from jackfield.http._provider import HTTPOptions, HTTPProvider, KeyHeader, Target
+from jackfield.http._requests import (
+    BodyParser,
+    ErrorMapper,
+    Flow,
+    HTTPRequest,
+    HTTPResult,
+    ParserFactory,
+)
 from jackfield.http._security import (
     MASK,
     check_base_url,

@@ -62,6 +62,7 @@ class EventParser:
         self.error: ProviderError | None = None
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        """The fragments of the values these bytes complete."""
         values = self._decoder.feed(chunk)
         return self.deliver(values) if values else EMPTY
 
@@ -81,6 +82,7 @@ class EventParser:
         return out
 
     def close(self) -> Sequence[Fragment]:
+        """The body ended: the last values' fragments, then ``finish``'s."""
         out = self.deliver(self._decoder.close())
         if self.error is not None:
             return out
@@ -103,6 +105,7 @@ class WholeBodyParser:
         self.error: ProviderError | None = None
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        """Keep the bytes (no fragments until the body is whole)."""
         self.progress += 1
         self._body += chunk
         if len(self._body) > self._limit:
@@ -112,6 +115,7 @@ class WholeBodyParser:
         return EMPTY
 
     def close(self) -> Sequence[Fragment]:
+        """The body is whole: its fragments (an empty body is a truncated answer)."""
         if not self._body.strip():
             raise TruncatedStreamError(f"{self._label}: the response body is empty")
         return self._assemble(bytes(self._body))
@@ -135,6 +139,7 @@ class UnexpectedBodyParser:
         self.error: ProviderError | None = None
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        """Keep the start of the body, to show it; enough of it is an error at once."""
         self.progress += 1
         self._body += chunk[: self.SHOWN - len(self._body)]
         if len(self._body) >= self.SHOWN:  # enough to show; an endless body is not read on
@@ -142,6 +147,7 @@ class UnexpectedBodyParser:
         return EMPTY
 
     def close(self) -> Sequence[Fragment]:
+        """Raise the error showing what came instead."""
         raise self._error()
 
     def _error(self) -> MalformedStreamError:

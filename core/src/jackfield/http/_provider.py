@@ -10,6 +10,7 @@ format: how a chat becomes a request, and how the answer's bytes become fragment
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
@@ -22,16 +23,10 @@ from jackfield._options import Resolved
 from jackfield._secret import Secret
 from jackfield._wire import Limits, error_for_response
 from jackfield.http._clients import Clients
-from jackfield.http._exchange import (
-    ErrorMapper,
-    Flow,
-    HTTPExchange,
-    HTTPOperation,
-    HTTPRequest,
-    HTTPResult,
-    ParserFactory,
-)
+from jackfield.http._exchange import HTTPExchange
+from jackfield.http._operation import HTTPOperation
 from jackfield.http._policy import Retries, Timeouts
+from jackfield.http._requests import ErrorMapper, Flow, HTTPRequest, HTTPResult, ParserFactory
 from jackfield.http._security import (
     MASK,
     check_base_url,
@@ -40,7 +35,7 @@ from jackfield.http._security import (
     mask_headers,
     warn_if_key_exposed,
 )
-from jackfield.provider import Provider
+from jackfield.provider import ChatRequest, Provider
 
 __all__ = ["HTTPOptions", "HTTPProvider", "KeyHeader", "Target"]
 
@@ -160,9 +155,10 @@ class HTTPProvider(Provider[OptionsT]):
 
     A subclass sets ``options_class`` (a subclass of :class:`HTTPOptions`),
     ``default_url`` (where its server listens by default), ``user_agent`` and
-    ``example_url`` (shown when a base URL is wrong), may override :meth:`resolve_target`
-    (presets, say) and ``target_fields``, and implements the three operations of
-    :class:`~jackfield.provider.Provider` with :meth:`exchange` and :meth:`operation`.
+    ``example_url`` (shown when a base URL is wrong); implements :meth:`chat_request` and
+    :meth:`chat_parser` (its wire format), and ``models_operation`` and
+    ``status_operation`` with :meth:`operation`; and may override :meth:`resolve_target`
+    (presets, say) and ``target_fields``.
     ``transport`` and ``async_transport`` replace the network (tests, recorded transcripts).
     """
 
@@ -256,6 +252,40 @@ class HTTPProvider(Provider[OptionsT]):
             clients = self._pools.setdefault(key, made)
         return clients
 
+    # --- chats ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def chat_request(
+        self, request: ChatRequest[OptionsT], target: Target, *, reveal: bool = True
+    ) -> tuple[HTTPRequest, Any]:
+        """The HTTP request of a chat call, and its body as data (what a dry run shows);
+        ``reveal=False`` masks the key (build it with :meth:`http_request`)."""
+
+    @abc.abstractmethod
+    def chat_parser(self, request: ChatRequest[OptionsT]) -> ParserFactory:
+        """Builds the parser that reads a chat call's answer from its status and headers."""
+
+    def chat_exchange(self, request: ChatRequest[OptionsT]) -> HTTPExchange:
+        """The call's :meth:`chat_request`, sent with its deadlines and retries, its answer
+        read by the :meth:`chat_parser` parser."""
+        target = self.target_for(request.options)
+        http_request, _ = self.chat_request(request, target)
+        return self.exchange(
+            http_request, self.chat_parser(request), options=request.options, target=target
+        )
+
+    def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:
+        """The exact HTTP request a call would send: method, URL, headers (credentials
+        masked) and body."""
+        target = self.target_for(request.options)
+        http_request, body = self.chat_request(request, target, reveal=False)
+        return {
+            "method": http_request.method,
+            "url": http_request.url,
+            "headers": mask_headers(http_request.headers),
+            "body": body,
+        }
+
     # --- requests --------------------------------------------------------------------------------
 
     def headers(
@@ -304,15 +334,6 @@ class HTTPProvider(Provider[OptionsT]):
             target, options, accept=accept, content_type=content_type, reveal=reveal, auth=auth
         )
         return HTTPRequest(method, url, headers, body)
-
-    def describe_request(self, request: HTTPRequest, body: Any) -> dict[str, Any]:
-        """A dry run's description of ``request``: method, URL, masked headers, body data."""
-        return {
-            "method": request.method,
-            "url": request.url,
-            "headers": mask_headers(request.headers),
-            "body": body,
-        }
 
     def error_mapper(self, target: Target, url: str) -> ErrorMapper:
         """Maps a failed response to the error taxonomy, the key scrubbed from it."""

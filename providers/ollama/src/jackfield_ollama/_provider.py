@@ -24,9 +24,9 @@ from jackfield.http import (
     BodyParser,
     EventParser,
     Flow,
-    HTTPExchange,
     HTTPProvider,
     HTTPRequest,
+    ParserFactory,
     Target,
     UnexpectedBodyParser,
 )
@@ -81,11 +81,25 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
 
     # chat ---------------------------------------------------------------------------------------------
 
-    def chat_exchange(self, request: ChatRequest[OllamaOptions]) -> HTTPExchange:
+    def chat_request(
+        self, request: ChatRequest[OllamaOptions], target: Target, *, reveal: bool = True
+    ) -> tuple[HTTPRequest, dict[str, Any]]:
+        """``POST {base_url}/api/chat`` with the body built from the request."""
         options = request.options
-        target = self.target_for(options)
         body = chat_body(request.conversation, request.tools, options, stream=request.stream)
-        http_request = self._post("/api/chat", body, options=options)
+        http_request = self.http_request(
+            "POST",
+            f"{target.base_url}/api/chat",
+            target=target,
+            options=options,
+            body=orjson.dumps(body),
+            reveal=reveal,
+        )
+        return http_request, body
+
+    def chat_parser(self, request: ChatRequest[OllamaOptions]) -> ParserFactory:
+        """NDJSON lines (or one whole object), or a clear error for anything else."""
+        options = request.options
         think = (
             None
             if options.think_tags == "off"
@@ -101,22 +115,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
                 kind, self.name, expected="Ollama's JSON", hint="is base_url pointing at Ollama?"
             )
 
-        return self.exchange(http_request, parser, options=options, target=target)
-
-    def describe(self, request: ChatRequest[OllamaOptions]) -> dict[str, Any]:
-        """The exact HTTP request that would be sent; credentials masked."""
-        options = request.options
-        target = self.target_for(options)
-        body = chat_body(request.conversation, request.tools, options, stream=request.stream)
-        http_request = self.http_request(
-            "POST",
-            f"{target.base_url}/api/chat",
-            target=target,
-            options=options,
-            body=orjson.dumps(body),
-            reveal=False,
-        )
-        return self.describe_request(http_request, body)
+        return parser
 
     # models, status, credentials, embeddings ------------------------------------------------------------
 

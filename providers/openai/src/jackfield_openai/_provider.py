@@ -20,7 +20,7 @@ from jackfield import (
     Secret,
     Status,
 )
-from jackfield.http import BodyParser, HTTPExchange, HTTPProvider, HTTPRequest, Target
+from jackfield.http import BodyParser, HTTPProvider, HTTPRequest, ParserFactory, Target
 from jackfield_openai import __version__
 from jackfield_openai._assembler import ChunkAssembler
 from jackfield_openai._body import chat_body
@@ -77,16 +77,12 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
 
     # --- chat ---------------------------------------------------------------------------------
 
-    def _chat_request(
-        self,
-        request: ChatRequest[OpenAIOptions],
-        target: Target,
-        names: ToolNames,
-        *,
-        reveal: bool = True,
+    def chat_request(
+        self, request: ChatRequest[OpenAIOptions], target: Target, *, reveal: bool = True
     ) -> tuple[HTTPRequest, dict[str, Any]]:
-        """The HTTP request for one chat call, and its body as data (for dry runs)."""
+        """``POST {base_url}/chat/completions`` with the body built from the request."""
         options = request.options
+        names = ToolNames(request.tools)
         body = chat_body(request.conversation, request.tools, options, names, stream=request.stream)
         url = f"{target.base_url}/chat/completions"
         if options.query:
@@ -102,16 +98,14 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         )
         return http_request, body
 
-    def chat_exchange(self, request: ChatRequest[OpenAIOptions]) -> HTTPExchange:
+    def chat_parser(self, request: ChatRequest[OpenAIOptions]) -> ParserFactory:
+        """An event stream, a whole JSON body, or anything else: by the content type."""
         options = request.options
-        target = self.target_for(options)
-        names = ToolNames(request.tools)
-        http_request, _ = self._chat_request(request, target, names)
         assembler = ChunkAssembler(
             think_tags=options.think_tags,
             think_open=options.think_open,
             think_close=options.think_close,
-            tool_names=names,
+            tool_names=ToolNames(request.tools),
             label=self.name,
             limits=options.limits,
         )
@@ -119,14 +113,7 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         def parser(status: int, headers: Mapping[str, str]) -> BodyParser:
             return choose_parser(headers, assembler, stream=request.stream, limits=options.limits)
 
-        return self.exchange(http_request, parser, options=options, target=target)
-
-    def describe(self, request: ChatRequest[OpenAIOptions]) -> dict[str, Any]:
-        """The exact HTTP request that would be sent; credentials masked."""
-        target = self.target_for(request.options)
-        names = ToolNames(request.tools)
-        http_request, body = self._chat_request(request, target, names, reveal=False)
-        return self.describe_request(http_request, body)
+        return parser
 
     # --- models, status, credentials, embeddings --------------------------------------------
 

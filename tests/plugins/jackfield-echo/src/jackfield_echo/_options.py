@@ -3,7 +3,7 @@
 import attrs
 
 
-@attrs.define
+@attrs.frozen
 class EchoOptions:
     """How the echo provider answers."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.reliability.report import render
+from dev.docs.reliability_page import render
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 """A fast fake OpenAI-compatible server for the benchmark: plain asyncio, pre-encoded answers.
 
-``python -m tests.bench.server [CPU]`` listens on a free 127.0.0.1 port, pins itself to CPU
+``python -m dev.bench.server [CPU]`` listens on a free 127.0.0.1 port, pins itself to CPU
 when given (away from the client), prints ``port <n>`` and serves until killed. Each SSE event
 goes out as one HTTP chunk of a chunked response, as llama.cpp sends them; the whole answer is
 written at once, so the client, not the server, sets the pace.
@@ -14,7 +14,7 @@ import os
 import sys
 from functools import lru_cache
 
-from tests.bench.workload import chunks_of, events
+from dev.bench.workload import chunks_of, events
 
 HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from tests.bench.workload import PROMPT, model
+from dev.bench.workload import PROMPT, model
 
 perf = time.perf_counter
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.compat.matrix import FEATURES, NOT_APPLICABLE, SERVERS, render
+from dev.docs.compat_matrix import FEATURES, NOT_APPLICABLE, SERVERS, render
 
 
 def row(page: str, feature: str) -> list[str]:

@@ -1,6 +1,6 @@
 """One measurement of one client in a fresh process; prints one JSON object.
 
-python -m tests.bench.child MODE CLIENT BASE_URL [N] [CONCURRENCY] [CPU]
+python -m dev.bench.child MODE CLIENT BASE_URL [N] [CONCURRENCY] [CPU]
 
 Modes: ``bulk`` (client CPU per chunk of one N-chunk stream, after a warm-up stream),
 ``cold`` (time from building the client to the first content, imports already done),
@@ -19,8 +19,8 @@ import sys
 import time
 from typing import Any
 
-from tests.bench.clients import CLIENTS, Client, Got
-from tests.bench.workload import expected_text
+from dev.bench.clients import CLIENTS, Client, Got
+from dev.bench.workload import expected_text
 
 WARM_STREAMS = 300
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from dev.bench import report
+from dev.bench.child import check
+from dev.bench.clients import CLIENTS, Got
+from dev.bench.server import answer
+from dev.bench.workload import chunks_of, events, expected_text, model
 
 from jackfield_openai._assembler import ChunkAssembler
 from jackfield_openai._parsers import SSEParser
-from tests.bench import report
-from tests.bench.child import check
-from tests.bench.clients import CLIENTS, Got
-from tests.bench.server import answer
-from tests.bench.workload import chunks_of, events, expected_text, model
 
 
 def test_the_fake_stream_is_what_every_client_must_get_back() -> None:

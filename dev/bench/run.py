@@ -1,8 +1,8 @@
 """``nox -s bench``: measure jackfield against its peers, in the same run, interleaved.
 
-python -m tests.bench.run [--quick] [--only CLIENT,...] [--out DIR]
+python -m dev.bench.run [--quick] [--only CLIENT,...] [--out DIR]
 
-Starts the fake server (tests/bench/server.py) pinned to one CPU, then runs every measurement
+Starts the fake server (dev/bench/server.py) pinned to one CPU, then runs every measurement
 of every client in a fresh process pinned to another, round after round in a shuffled order,
 so slow drifts of the machine hit every client alike. Writes ``benchmarks.json`` (every raw
 figure), ``benchmarks.md`` and ``benchmarks.png`` (medians, min-max, ratios) into ``--out``
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench.clients import CLIENTS, available
+from dev.bench.clients import CLIENTS, available
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def cpus() -> tuple[str | None, str | None]:
 class Server:
     def __init__(self, cpu: str | None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.server", *([cpu] if cpu else [])],
+            [sys.executable, "-m", "dev.bench.server", *([cpu] if cpu else [])],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
@@ -98,7 +98,7 @@ class Server:
 
 def child(*args: str, cpu: str | None) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-m", "tests.bench.child", *args, *([cpu] if cpu else [])],
+        [sys.executable, "-m", "dev.bench.child", *args, *([cpu] if cpu else [])],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     results["imports"] = measure_imports(QUICK["imports"] if args.quick else IMPORT_ROUNDS)
     results["seconds"] = time.perf_counter() - started
 
-    from tests.bench.report import write
+    from dev.bench.report import write
 
     write(results, args.out)
     print(f"bench: wrote {args.out}/benchmarks.md, .png and .json")

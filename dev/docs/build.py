@@ -1,4 +1,4 @@
-"""Build the documentation site strictly: ``python -m tests.docs.build OUT [sphinx args]``.
+"""Build the documentation site strictly: ``python -m dev.docs.build OUT [sphinx args]``.
 
 Strict means ``-W --keep-going -n``: every warning fails the build (after reporting all of
 them), and so does every reference that does not resolve (nitpicky mode). ``-E`` rebuilds

@@ -1,0 +1,182 @@
+"""The attempt loop and the drivers that run generators of steps, and httpx mapped to the
+taxonomy: what :mod:`._exchange` and :mod:`._operation` share.
+
+The attempts of a call are one generator, :func:`attempts`: it yields what to do next (send,
+read an error body, sleep) and decides from what comes back, with the policy of
+:mod:`._policy`. :func:`drive` and :func:`adrive` perform the steps of any such generator
+(the attempt loop, a request flow) synchronously or asynchronously; they do no more. No httpx
+exception leaves here unmapped: each becomes a :class:`~jackfield.ProviderError`, or a
+:class:`~jackfield.ConfigError` for a request that cannot be built at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from jackfield._errors import (
+    ConfigError,
+    ProviderError,
+    ServiceConnectionError,
+    TruncatedStreamError,
+)
+from jackfield.http._policy import Deadlines, RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "MAX_ERROR_BODY",
+    "SEND",
+    "ReadError",
+    "Sleep",
+    "adrive",
+    "aread_bounded",
+    "attempts",
+    "drive",
+    "foreign",
+    "mapped",
+    "plain_stream",
+    "read_bounded",
+]
+
+T = TypeVar("T")
+MAX_ERROR_BODY = 64 * 1024
+"""The most of a failed response's body that is read (for its error message)."""
+
+
+def mapped(
+    exc: Exception, label: str, url: str, deadlines: Deadlines, chunks: int, *, started: bool
+) -> ProviderError | ConfigError:
+    """The taxonomy error for an exception httpx raised; ``started``: the body had begun."""
+    import httpx
+
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)):
+        return deadlines.timeout("connect", chunks)
+    if isinstance(exc, httpx.TimeoutException):
+        return deadlines.timeout("idle" if started and chunks else "first_byte", chunks)
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return ConfigError(f"{label}: cannot send a request to {url}: {exc}")
+    if isinstance(exc, UnicodeEncodeError):  # a header value httpx cannot encode
+        return ConfigError(f"{label}: a request header holds a character that cannot be sent")
+    if started:
+        return TruncatedStreamError(
+            f"{label}: the connection to {url} broke after {chunks} chunk"
+            f"{'s' if chunks != 1 else ''}: {_reason(exc)}"
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return ServiceConnectionError(f"{label}: cannot connect to {url}: {_reason(exc)}")
+    return ServiceConnectionError(f"{label}: request to {url} failed: {_reason(exc)}")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "refused" in lowered or "all connection attempts failed" in lowered:
+        return "connection refused (is the server running?)"
+    return text
+
+
+def foreign() -> tuple[type[Exception], ...]:
+    """What httpx may raise while a request is built or sent."""
+    import httpx
+
+    return (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeEncodeError)
+
+
+def plain_stream(response: httpx.Response) -> bool:
+    """Whether the body can be read straight from ``response.stream``: the transport's own
+    byte stream, one layer below ``iter_raw()`` (which only counts bytes and wraps each chunk
+    in a list: a microsecond per chunk that streaming can do without)."""
+    return response.headers.get("content-encoding", "identity").lower() in ("", "identity")
+
+
+def read_bounded(chunks: Iterator[bytes], limit: int) -> bytes:
+    body = bytearray()
+    for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body)
+
+
+async def aread_bounded(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body)
+
+
+# --- the attempt loop ---------------------------------------------------------------------------
+
+
+class Send:
+    """Send the request; the driver answers with the response, or the mapped error."""
+
+
+@attrs.frozen
+class ReadError:
+    """Read (a bounded part of) a failed response's body, then close it."""
+
+    response: Any
+
+
+@attrs.frozen
+class Sleep:
+    """Wait before the next attempt."""
+
+    seconds: float
+
+
+SEND = Send()
+Step = Send | ReadError | Sleep
+
+
+def attempts(
+    policy: RetryPolicy, on_error: Callable[[Any, bytes], ProviderError]
+) -> Generator[Step, Any, Any]:
+    """Attempts until one answers 2xx (returned), or a failure is final (raised)."""
+    while True:
+        outcome = yield SEND
+        if isinstance(outcome, ProviderError):
+            error = outcome
+        elif isinstance(outcome, ConfigError):
+            raise outcome
+        elif outcome.status_code < 300:
+            return outcome
+        else:
+            body = yield ReadError(outcome)
+            error = on_error(outcome, body)
+        wait = policy.delay(error)
+        if wait is None:
+            raise error
+        yield Sleep(wait)
+
+
+def drive(steps: Generator[Any, Any, T], do: Callable[[Any], Any]) -> T:
+    """Run a generator of steps (the attempt loop, a flow) synchronously: each step it
+    yields is done by ``do``, whose result is sent back in."""
+    result = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
+        result = do(step)
+
+
+async def adrive(steps: Generator[Any, Any, T], do: Callable[[Any], Awaitable[Any]]) -> T:
+    """Run a generator of steps asynchronously (see :func:`drive`)."""
+    result = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as stop:
+            value: T = stop.value
+            return value
+        result = await do(step)

@@ -1,0 +1,81 @@
+"""What the HTTP kit passes around: requests, results, body parsers, flows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import Protocol, TypeVar
+
+import attrs
+
+from jackfield._errors import ProviderError
+from jackfield._fragments import Fragment
+from jackfield.http._security import mask_headers
+
+__all__ = [
+    "BodyParser",
+    "ErrorMapper",
+    "Flow",
+    "HTTPRequest",
+    "HTTPResult",
+    "ParserFactory",
+]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(repr=False)
+class HTTPRequest:
+    """One request. Its repr masks credential headers."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    body: bytes | None = None
+
+    def __repr__(self) -> str:
+        size = "no body" if self.body is None else f"{len(self.body)} bytes"
+        return f"<HTTPRequest {self.method} {self.url} {mask_headers(self.headers)} {size}>"
+
+
+@attrs.frozen
+class HTTPResult:
+    """What a :data:`Flow` gets back for a request: a response, or the error instead."""
+
+    status: int = 0
+    headers: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    body: bytes = b""
+    error: ProviderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx response."""
+        return self.error is None and 200 <= self.status < 300
+
+
+class BodyParser(Protocol):
+    """Sans-I/O reader of a response body: bytes in, fragments out.
+
+    ``progress`` counts the events that show the server is still generating (for the idle
+    timeout); comments and keep-alives must not increase it. A parser that meets an error
+    after assembling fragments from the same bytes returns those fragments and sets
+    ``error``, which the driver raises right after delivering them.
+    """
+
+    progress: int
+    error: ProviderError | None
+
+    def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        """Parse more body bytes."""
+
+    def close(self) -> Sequence[Fragment]:
+        """The body ended: return the last fragments, or raise (e.g. a truncated stream)."""
+
+
+ParserFactory = Callable[[int, Mapping[str, str]], BodyParser]
+"""Builds the parser for a successful response from its status and headers."""
+
+ErrorMapper = Callable[[int, Mapping[str, str], bytes], ProviderError]
+"""Turns a non-2xx response (status, headers, bounded body) into a taxonomy error."""
+
+Flow = Generator[HTTPRequest, HTTPResult, T]
+"""A sans-I/O request flow: yields requests, receives results, returns a value."""
