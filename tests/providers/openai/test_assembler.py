@@ -501,6 +501,26 @@ def test_logprobs_are_collected() -> None:
     assert completion.metrics["logprobs"] == [entry]
 
 
+@pytest.mark.parametrize("started", [False, True])
+def test_logprobs_are_kept_when_a_choice_has_no_finish_reason_key(started: bool) -> None:
+    """LiteLLM streams choices as exactly ``{index, delta, logprobs}``: three keys, one of them
+    an extra the general path must read, so no fast path may take it."""
+    entry = {"token": "b", "logprob": -0.2, "top_logprobs": []}
+    opening = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    chunk = {"choices": [{"index": 0, "delta": {"content": "b"}, "logprobs": {"content": [entry]}}]}
+    completion = fold(*(opening if started else []), chunk, finish("stop")).completion
+    assert completion is not None
+    assert completion.metrics["logprobs"] == [entry]
+
+
+def test_extras_given_as_null_leave_the_fast_path_open() -> None:
+    assembler = ChunkAssembler(think_tags="off")
+    assembler.chunk({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+    nulls = {"index": 0, "delta": {"content": "c"}, "logprobs": None, "finish_reason": None}
+    assert assembler.text_only({"choices": [nulls], "usage": None}) == TextDelta("c")
+    assert GeneralPathOnly(think_tags="off").text_only({"choices": [nulls]}) is None
+
+
 def test_several_choices_each_get_one_completion() -> None:
     fragments = assemble(
         {
@@ -634,7 +654,7 @@ def test_folded_response_adds_up_the_deltas(chunks: list[dict[str, Any]]) -> Non
 
 
 class GeneralPathOnly(ChunkAssembler):
-    def _text_only(self, data: dict[str, Any]) -> TextDelta | None:
+    def text_only(self, data: dict[str, Any]) -> TextDelta | None:
         return None
 
 
@@ -659,7 +679,10 @@ def choices(draw: st.DrawFn) -> dict[str, Any]:
         "index": draw(_maybe(st.sampled_from([0, 1, None, "0"]))),
         "delta": draw(st.one_of(st.just(delta_fields), st.none(), st.just("text"))),
         "finish_reason": draw(_maybe(st.sampled_from([None, "stop", "", "length"]))),
-        "logprobs": draw(_maybe(st.none())),
+        "logprobs": draw(
+            _maybe(st.one_of(st.none(), st.just({"content": [{"token": "t", "logprob": -1}]})))
+        ),
+        "stop_reason": draw(_maybe(st.one_of(st.none(), st.integers(0, 3)))),
     }
     return {k: v for k, v in choice.items() if v is not MISSING}
 
@@ -709,6 +732,11 @@ TWISTS = [
     "done",
     "empty-model",
     "logprobs",
+    "logprobs-content",
+    "logprobs-instead-of-finish",
+    "stop_reason",
+    "unknown-choice-key",
+    "unknown-chunk-key",
 ]
 
 
@@ -740,6 +768,17 @@ def plain(text: str, twist: str | None, model: str = "m1", fingerprint: str = "f
         chunk["model"] = ""
     elif twist == "logprobs":
         choice["logprobs"] = None
+    elif twist == "logprobs-content":
+        choice["logprobs"] = {"content": [{"token": text, "logprob": -1.0}]}
+    elif twist == "logprobs-instead-of-finish":
+        del choice["finish_reason"]
+        choice["logprobs"] = {"content": [{"token": text, "logprob": -1.0}]}
+    elif twist == "stop_reason":
+        choice["stop_reason"] = 7
+    elif twist == "unknown-choice-key":
+        choice["surprise"] = 1
+    elif twist == "unknown-chunk-key":
+        chunk["surprise"] = {"a": 1}
     return chunk
 
 

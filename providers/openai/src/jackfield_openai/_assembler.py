@@ -39,6 +39,24 @@ __all__ = ["ChunkAssembler"]
 REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
 COPIED_METRICS = ("system_fingerprint", "service_tier")
 CHOICE_METRICS = ("stop_reason", "matched_stop")
+
+# What the general path reads, field by field. The fast path (``text_only``) derives its guards
+# from these tables, so a field the general path learns to read is one the fast path leaves to
+# it; tests/providers/openai/test_assembler.py checks "fast path == general path" on generated
+# chunks.
+CHUNK_FIELDS = ("error", "model", "usage", "timings", *COPIED_METRICS, "choices")
+"""The fields of a chunk the general path reads."""
+CHOICE_FIELDS = ("index", "delta", "message", "finish_reason")
+"""The fields of a choice the general path reads first."""
+CHOICE_EXTRAS = (*CHOICE_METRICS, "logprobs")
+"""The rarer fields of a choice, read (by ``_extras``) when they are not null."""
+DELTA_FIELDS = ("content", *REASONING_KEYS, "refusal", "tool_calls", "function_call")
+"""The fields of a delta the general path reads (each only when it is not empty)."""
+
+_FAST_HANDLED = ("model", "system_fingerprint", "choices")  # as the general path does
+_FAST_NULL = tuple(k for k in CHUNK_FIELDS if k not in _FAST_HANDLED)
+_FAST_CHOICE = frozenset(CHOICE_FIELDS)  # any other field of the choice must be null
+_FAST_DELTA_EMPTY = tuple(k for k in DELTA_FIELDS if k != "content")
 _DEFAULT_LIMITS = Limits()
 
 
@@ -204,8 +222,7 @@ class ChunkAssembler:
                 if type(delta) is not dict:
                     raise MalformedStreamError(f"{self.label}: a delta is not an object")
                 self._delta(state, delta, out, whole)
-            if len(choice) > 3:  # index, delta, finish_reason: anything more is a rarer field
-                self._extras(state, choice)
+            self._extras(state, choice)
             raw = choice.get("finish_reason")
             if raw is not None and raw != "" and raw != "null":
                 state.finish = str(raw)
@@ -214,26 +231,34 @@ class ChunkAssembler:
 
     def text_only(self, data: dict[str, Any]) -> TextDelta | None:
         """The fast path for the commonest chunk: one choice, already started, whose delta is
-        only text, and nothing else that needs handling. ``None``: take the general path,
-        which also reports whatever is malformed."""
+        only text, and nothing else the general path would act on (see ``CHUNK_FIELDS`` and
+        the tables next to it). ``None``: take the general path, which also reports whatever
+        is malformed."""
         try:
             (choice,) = data["choices"]
             delta = choice["delta"]
             content = delta["content"]
         except (KeyError, TypeError, ValueError):
             return None
-        if type(content) is not str or not content or len(delta) != 1 or len(choice) > 3:
+        if type(content) is not str or not content:
             return None
+        if len(delta) != 1:
+            for key in _FAST_DELTA_EMPTY:
+                if delta.get(key):
+                    return None
+        if not _FAST_CHOICE.issuperset(choice):
+            for key, value in choice.items():
+                if value is not None and key not in _FAST_CHOICE:
+                    return None
         index = choice.get("index", 0)
         if type(index) is not int or choice.get("finish_reason") is not None:
             return None
         state = self.choices.get(index)
         if state is None or state.think is not None:
             return None
-        if "usage" in data and data["usage"] is not None:
-            return None
-        if "error" in data or "timings" in data or "service_tier" in data:
-            return None
+        for key in _FAST_NULL:
+            if data.get(key) is not None:
+                return None
         model = data.get("model")
         if model:
             if type(model) is not str:
