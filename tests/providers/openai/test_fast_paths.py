@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 import json
 import textwrap
 from collections.abc import Sequence
@@ -102,7 +103,7 @@ def test_the_sse_parser_gives_what_its_general_path_gives(
     else:
         joined = b"".join(body)
         points = sorted({c % (len(joined) + 1) for c in cuts} | {0, len(joined)})
-        chunks = [joined[a:b] for a, b in zip(points, points[1:], strict=False) if b > a]
+        chunks = [joined[a:b] for a, b in itertools.pairwise(points) if b > a]
 
     fast = SSEParser(ChunkAssembler(think_tags=think, label="t"), max_event_size=1 << 20)
     general = GeneralSSEParser(
