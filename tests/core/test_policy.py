@@ -20,7 +20,7 @@ from jackfield import (
     ServiceTimeoutError,
 )
 from jackfield.http import Deadlines, Retries, RetryPolicy, Timeouts, parse_retry_after
-from jackfield.http._drive import SEND, ReadError, Sleep, attempts, drive
+from jackfield.http._drive import SEND, ReadError, Sleep, answered, attempts, drive
 
 
 class Clock:
@@ -269,3 +269,25 @@ def test_a_final_failure_is_raised_without_a_retry() -> None:
 def test_a_request_that_cannot_be_built_is_a_config_error_and_never_retried() -> None:
     with pytest.raises(ConfigError):
         run([ConfigError("bad url")], attempts=3)
+
+
+def test_a_first_attempt_made_by_the_driver_is_decided_by_the_same_loop() -> None:
+    """The drivers send the first attempt themselves (an answer then costs no loop) and hand
+    its outcome to the loop, which decides as if it had sent it."""
+    busy, ok = Response(503), Response(200)
+    outcomes = iter([ok])
+    steps: list[Any] = []
+
+    def do(step: Any) -> Any:
+        steps.append(step)
+        return (
+            next(outcomes) if step is SEND else (b"busy" if isinstance(step, ReadError) else None)
+        )
+
+    rule = RetryPolicy(Retries(attempts=1), deadlines(Clock()), random=lambda: 0.0)
+    loop = attempts(rule, lambda r, b: ServerError("busy", status=r.status_code), busy)
+    assert drive(loop, do) is ok
+    assert steps == [ReadError(busy), Sleep(0.25), SEND]
+    assert answered(ok)
+    assert not answered(busy)
+    assert not answered(ServiceConnectionError("x"))

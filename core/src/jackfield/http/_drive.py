@@ -33,6 +33,7 @@ __all__ = [
     "ReadError",
     "Sleep",
     "adrive",
+    "answered",
     "aread_bounded",
     "attempts",
     "drive",
@@ -136,18 +137,25 @@ SEND = Send()
 Step = Send | ReadError | Sleep
 
 
+def answered(outcome: Any) -> bool:
+    """Whether an attempt's outcome is the answer: a response with a status below 300."""
+    return not isinstance(outcome, (ProviderError, ConfigError)) and outcome.status_code < 300
+
+
 def attempts(
-    policy: RetryPolicy, on_error: Callable[[Any, bytes], ProviderError]
+    policy: RetryPolicy, on_error: Callable[[Any, bytes], ProviderError], first: Any = SEND
 ) -> Generator[Step, Any, Any]:
-    """Attempts until one answers 2xx (returned), or a failure is final (raised)."""
+    """Attempts until one answers (returned), or a failure is final (raised). ``first`` is the
+    outcome of a first attempt already made, if one was (the drivers make it themselves, so
+    that an answer at the first try costs no loop)."""
+    outcome = (yield SEND) if first is SEND else first
     while True:
-        outcome = yield SEND
+        if answered(outcome):
+            return outcome
+        if isinstance(outcome, ConfigError):
+            raise outcome
         if isinstance(outcome, ProviderError):
             error = outcome
-        elif isinstance(outcome, ConfigError):
-            raise outcome
-        elif outcome.status_code < 300:
-            return outcome
         else:
             body = yield ReadError(outcome)
             error = on_error(outcome, body)
@@ -155,6 +163,7 @@ def attempts(
         if wait is None:
             raise error
         yield Sleep(wait)
+        outcome = yield SEND
 
 
 def drive(steps: Generator[Any, Any, T], do: Callable[[Any], Any]) -> T:

@@ -23,6 +23,7 @@ from jackfield.http._drive import (
     Sleep,
     Step,
     adrive,
+    answered,
     aread_bounded,
     attempts,
     drive,
@@ -84,8 +85,8 @@ class HTTPExchange(Exchange):
         error = self.error_mapper(response.status_code, response.headers, body)
         return with_retry_after(error, response.headers)
 
-    def _loop(self, deadlines: Deadlines) -> Generator[Step, Any, Any]:
-        return attempts(RetryPolicy(self.retries, deadlines), self._on_error)
+    def _loop(self, deadlines: Deadlines, first: Any) -> Generator[Step, Any, Any]:
+        return attempts(RetryPolicy(self.retries, deadlines), self._on_error, first)
 
     def _failed(self, exc: Exception, deadlines: Deadlines, chunks: int, *, started: bool) -> Any:
         error = mapped(exc, self.label, self.request.url, deadlines, chunks, started=started)
@@ -122,7 +123,11 @@ class HTTPExchange(Exchange):
     def _run(self) -> Iterator[Sequence[Fragment]]:
         client = self.clients.sync()
         deadlines = Deadlines(self.timeouts, self.label)
-        response = drive(self._loop(deadlines), lambda step: self._step(client, deadlines, step))
+        response = self._step(client, deadlines, SEND)
+        if not answered(response):
+            response = drive(
+                self._loop(deadlines, response), lambda step: self._step(client, deadlines, step)
+            )
         self._response = response
         chunks = 0
         try:
@@ -182,9 +187,12 @@ class HTTPExchange(Exchange):
     async def _arun(self) -> AsyncIterator[Sequence[Fragment]]:
         client = self.clients.async_()
         deadlines = Deadlines(self.timeouts, self.label)
-        response = await adrive(
-            self._loop(deadlines), lambda step: self._astep(client, deadlines, step)
-        )
+        response = await self._astep(client, deadlines, SEND)
+        if not answered(response):
+            response = await adrive(
+                self._loop(deadlines, response),
+                lambda step: self._astep(client, deadlines, step),
+            )
         self._response = response
         chunks = 0
         try:

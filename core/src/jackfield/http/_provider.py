@@ -193,6 +193,8 @@ class HTTPProvider(Provider[OptionsT]):
         )
         self._transports = (transport, async_transport)
         self._pools: dict[tuple[bool, bool | str, bool], Clients] = {}
+        self._last_target: tuple[Any, Target] = (options, self.target)
+        self._checked_headers: Any = None
 
     @property
     def base_url(self) -> str:
@@ -228,13 +230,21 @@ class HTTPProvider(Provider[OptionsT]):
         return check_base_url(url, self.name, example=self.example_url)
 
     def target_for(self, options: OptionsT) -> Target:
-        """The target of a call: the instance's own unless the call changed what decides it."""
+        """The target of a call: the instance's own unless the call changed what decides it.
+        (Typed call options are shared between calls that repeat them, so the answer for the
+        last options seen is kept.)"""
+        last = self._last_target
+        if last[0] is options:
+            return last[1]
         mine = self.options
         if options is mine or all(
             getattr(options, f) == getattr(mine, f) for f in self.target_fields
         ):
-            return self.target
-        return self.resolve_target(options)
+            target = self.target
+        else:
+            target = self.resolve_target(options)
+        self._last_target = (options, target)
+        return target
 
     def pool(self, target: Target, options: OptionsT) -> Clients:
         """The connection pools for a target (one per scheme and TLS setting, made once)."""
@@ -304,13 +314,19 @@ class HTTPProvider(Provider[OptionsT]):
         headers = {"User-Agent": self.user_agent}
         if accept:
             headers["Accept"] = accept
-        if auth:
-            headers.update(target.auth_headers(reveal=reveal))
+        if auth and (target.key is not None or target.missing_key is not None):
+            credentials = target.auth_headers(reveal=reveal)
+            if reveal:
+                check_headers(credentials, self.name)  # read now: a file may end in a newline
+            headers.update(credentials)
         if content_type:
             headers["Content-Type"] = content_type
-        headers.update(options.headers)
-        if reveal:
-            check_headers(headers, self.name)
+        extra = options.headers
+        if extra:
+            if extra is not self._checked_headers:  # checked once per options
+                check_headers(extra, self.name)
+                self._checked_headers = extra
+            headers.update(extra)
         return headers
 
     def http_request(

@@ -54,9 +54,10 @@ DELTA_FIELDS = ("content", *REASONING_KEYS, "refusal", "tool_calls", "function_c
 """The fields of a delta the general path reads (each only when it is not empty)."""
 
 _FAST_HANDLED = ("model", "system_fingerprint", "choices")  # as the general path does
-_FAST_NULL = tuple(k for k in CHUNK_FIELDS if k not in _FAST_HANDLED)
+_FAST_NULL = frozenset(k for k in CHUNK_FIELDS if k not in _FAST_HANDLED)
 _FAST_CHOICE = frozenset(CHOICE_FIELDS)  # any other field of the choice must be null
 _FAST_DELTA_EMPTY = tuple(k for k in DELTA_FIELDS if k != "content")
+_ABSENT = object()
 _DEFAULT_LIMITS = Limits()
 
 
@@ -149,6 +150,7 @@ class ChunkAssembler:
         self._names = tool_names or ToolNames()
         self.label = label
         self.choices: dict[int, _Choice] = {}
+        self._plain: dict[int, _Choice] = {}  # started choices without a think-tag splitter
         self.usage: Mapping[str, Any] | None = None
         self.metrics: dict[str, Any] = {}
         self.model: str | None = None
@@ -163,6 +165,8 @@ class ChunkAssembler:
             if self._think_mode != "off":
                 think = ThinkSplitter(self._think_mode, *self._think_tags)
             state = self.choices[index] = _Choice(index, think)
+            if think is None:
+                self._plain[index] = state
         return state
 
     def _over(self, what: str, key: str) -> StreamLimitError:
@@ -230,35 +234,30 @@ class ChunkAssembler:
         return out
 
     def text_only(self, data: dict[str, Any]) -> TextDelta | None:
-        """The fast path for the commonest chunk: one choice, already started, whose delta is
-        only text, and nothing else the general path would act on (see ``CHUNK_FIELDS`` and
-        the tables next to it). ``None``: take the general path, which also reports whatever
-        is malformed."""
+        """The fast path for the commonest chunk: one choice, already started and without a
+        think-tag splitter, whose delta is only text, and nothing else the general path would
+        act on (see ``CHUNK_FIELDS`` and the tables next to it). ``None``: take the general
+        path, which also reports whatever is malformed."""
         try:
             (choice,) = data["choices"]
             delta = choice["delta"]
             content = delta["content"]
+            index = choice["index"]
+            state = self._plain[index]
         except (KeyError, TypeError, ValueError):
             return None
-        if type(content) is not str or not content:
+        if type(content) is not str or not content or type(index) is not int:
             return None
-        if len(delta) != 1:
-            for key in _FAST_DELTA_EMPTY:
-                if delta.get(key):
-                    return None
-        if not _FAST_CHOICE.issuperset(choice):
-            for key, value in choice.items():
-                if value is not None and key not in _FAST_CHOICE:
-                    return None
-        index = choice.get("index", 0)
-        if type(index) is not int or choice.get("finish_reason") is not None:
+        finish = choice.get("finish_reason", _ABSENT)
+        if finish is not None and finish is not _ABSENT:
             return None
-        state = self.choices.get(index)
-        if state is None or state.think is not None:
+        # The choice holds delta, index and maybe finish_reason, nothing else (cheaper to count
+        # than to compare key sets); anything more goes to the exact check of what it holds.
+        plain_choice = len(choice) == (2 if finish is _ABSENT else 3)
+        if not (plain_choice and len(delta) == 1 and _FAST_NULL.isdisjoint(data)) and not _quiet(
+            data, choice, delta
+        ):
             return None
-        for key in _FAST_NULL:
-            if data.get(key) is not None:
-                return None
         model = data.get("model")
         if model:
             if type(model) is not str:
@@ -267,7 +266,7 @@ class ChunkAssembler:
         fingerprint = data.get("system_fingerprint")
         if fingerprint is not None:
             self.metrics["system_fingerprint"] = fingerprint
-        return TextDelta(content, index)
+        return TextDelta(content, state.index)
 
     def _extras(self, state: _Choice, choice: dict[str, Any]) -> None:
         for key in CHOICE_METRICS:
@@ -315,6 +314,7 @@ class ChunkAssembler:
             self._segment(state, is_thought, text, out)
         if think.passthrough:
             state.think = None
+            self._plain[state.index] = state
 
     def _segment(self, state: _Choice, is_thought: bool, text: str, out: list[Fragment]) -> None:
         if not is_thought:
@@ -474,6 +474,18 @@ class ChunkAssembler:
 
 
 _SKIP = object()
+
+
+def _quiet(data: dict[str, Any], choice: dict[str, Any], delta: dict[str, Any]) -> bool:
+    """Whether the fields of a chunk beyond the plain ones carry nothing the general path
+    reads: every other field of the choice and the chunk null, the delta's others empty."""
+    for key, value in choice.items():
+        if value is not None and key not in _FAST_CHOICE:
+            return False
+    for key in _FAST_DELTA_EMPTY:
+        if delta.get(key):
+            return False
+    return all(data.get(key) is None for key in _FAST_NULL)
 
 
 def _complete_json(text: str) -> bool:
