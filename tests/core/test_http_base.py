@@ -93,9 +93,9 @@ def test_a_key_that_cannot_be_sent_is_refused_and_never_shown(provider: str, key
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_header_that_cannot_be_sent_is_refused_naming_only_the_header(provider: str) -> None:
-    with create(provider, headers={"api-key": "secret\nvalue"}) as instance:
-        with pytest.raises(ConfigError) as info:
-            list(instance.stream("hi"))
+    instance = create(provider, headers={"api-key": "secret\nvalue"})
+    with instance, pytest.raises(ConfigError) as info:
+        list(instance.stream("hi"))
     assert "the value of the api-key header" in str(info.value)
     assert "secret" not in str(info.value).replace("the value of", "")
 
