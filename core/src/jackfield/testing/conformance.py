@@ -46,6 +46,7 @@ from jackfield._fragments import (
     ToolCallDelta,
 )
 from jackfield._messages import ImagePart, MessagesLike, TextPart, Tool, UserMessage
+from jackfield._options import CALL, INSTANCE, layer_name
 from jackfield._response import Response
 from jackfield.provider import Exchange, Provider
 
@@ -286,17 +287,17 @@ class ProviderConformance:
 
     def test_options_are_validated_with_path_and_layer(self, provider: Provider[Any]) -> None:
         """An unknown option raises ``OptionsError``: via ``from_options(..., name="checked")``, one
-        issue with path ``$.no_such_option_xyz`` and layer ``instance:checked``; via ``stream()``,
+        issue with path ``("no_such_option_xyz",)`` and layer ``instance:checked``; via ``stream()``,
         layer ``call``.
         """
         with pytest.raises(OptionsError) as info:
             type(provider).from_options({"no_such_option_xyz": 1}, name="checked")
         (issue,) = info.value.issues
         assert issue.path == ("no_such_option_xyz",)
-        assert issue.layer == "instance:checked"
+        assert issue.layer == layer_name(INSTANCE, "checked")
         with pytest.raises(OptionsError) as info:
             provider.stream(self.prompt, no_such_option_xyz=1)
-        assert info.value.issues[0].layer == "call"
+        assert info.value.issues[0].layer == layer_name(CALL)
 
     def test_status_and_models_generate_nothing(self, provider: Provider[Any]) -> None:
         """``status()`` reports connected, and neither it nor ``list_models()`` (called only with
