@@ -403,6 +403,13 @@ class HTTPProvider(Provider[OptionsT]):
         mapper = self.error_mapper(self.target if target is None else target, url)
         return mapper(result.status, result.headers, result.body)
 
+    def expect_json(self, result: HTTPResult, url: str, target: Target | None = None) -> Any:
+        """The JSON body of a 2xx ``result`` of a request to ``url``; any other result raises
+        the error it stands for (:meth:`failure`)."""
+        if not result.ok:
+            raise self.failure(result, url, target)
+        return self.json(result, urlsplit(url).path or url)
+
     def json(self, result: HTTPResult, what: str) -> Any:
         """A result's body as JSON, or a :class:`~jackfield.MalformedStreamError` naming
         ``what`` was asked for."""

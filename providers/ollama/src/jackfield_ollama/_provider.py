@@ -122,10 +122,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
     def models_operation(self) -> Operation[ModelList]:
         def flow() -> Flow[ModelList]:
             url = f"{self.base_url}/api/tags"
-            result = yield self._get("/api/tags")
-            if not result.ok:
-                raise self.failure(result, url)
-            data = self.json(result, "/api/tags")
+            data = self.expect_json((yield self._get("/api/tags")), url)
             entries = data.get("models") if isinstance(data, dict) else None
             models = []
             for entry in entries if isinstance(entries, list) else []:
@@ -197,9 +194,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
             if options.model:
                 body["model"] = options.model
             result = yield self._post("/api/embed", body, options=options)
-            if not result.ok:
-                raise self.failure(result, url, target)
-            data = self.json(result, "/api/embed")
+            data = self.expect_json(result, url, target)
             vectors = data.get("embeddings") if isinstance(data, dict) else None
             if not isinstance(vectors, list) or len(vectors) != len(texts):
                 raise MalformedStreamError(

@@ -144,9 +144,7 @@ def models_flow(provider: OpenAIProvider) -> Flow[ModelList]:
         raise result.error
     if result.status in (404, 405):
         return ModelList([], reason=f"{url} answered HTTP {result.status}: no model listing")
-    if not result.ok:
-        raise provider.failure(result, url)
-    models = parse_models(provider.json(result, "/models"))
+    models = parse_models(provider.expect_json(result, url))
     if any(m.owned_by == "llamacpp" for m in models):
         props = yield provider.http_request("GET", f"{root_url(provider.base_url)}/props")
         if props.ok:
@@ -245,14 +243,10 @@ def credentials_flow(provider: OpenAIProvider) -> Flow[CredentialCheck]:
         return CredentialCheck(ok=True, kind="none", message="no API key configured")
     url = f"{provider.base_url}/models"
     result = yield provider.http_request("GET", url)
-    if result.error is not None:
-        raise result.error
     if result.status in (401, 403):
         return CredentialCheck(ok=False, kind="api_key", message=str(provider.failure(result, url)))
-    if not result.ok:
-        raise provider.failure(result, url)
     note = ""
-    if any(m.owned_by == "llamacpp" for m in parse_models(provider.json(result, "/models"))):
+    if any(m.owned_by == "llamacpp" for m in parse_models(provider.expect_json(result, url))):
         note = " (llama.cpp serves /models without checking keys: a chat call is the real test)"
     return CredentialCheck(ok=True, kind="api_key", message=f"the server accepted the key{note}")
 
@@ -272,12 +266,7 @@ def embeddings_flow(
     request = provider.http_request(
         "POST", url, target=target, options=options, body=orjson.dumps(body)
     )
-    result = yield request
-    if result.error is not None:
-        raise result.error
-    if not result.ok:
-        raise provider.failure(result, url, target)
-    data = provider.json(result, "/embeddings")
+    data = provider.expect_json((yield request), url, target)
     entries = data.get("data") if isinstance(data, Mapping) else None
     if not isinstance(entries, list) or len(entries) != len(texts):
         raise MalformedStreamError(
