@@ -405,6 +405,67 @@ def test_status_gives_advice(write_config: Any) -> None:
     assert "-> the server wants an API key: set api_key" in result.out
 
 
+def test_status_names_the_unset_variable_of_a_configured_key(write_config: Any) -> None:
+    unauthorized = Reply(
+        status=401,
+        headers={"content-type": "application/json"},
+        body=[b'{"error": "Unauthorized"}'],
+        chunked=False,
+    )
+    key = 'api_key = { env = "JACKFIELD_TEST_NEVER_SET" }\n'
+    with serving([unauthorized]) as server:
+        config = write_config(config_for(server.url).replace("retries =", key + "retries ="))
+        result = jackfield("status", "local", config=config, env={"JACKFIELD_TEST_NEVER_SET": ""})
+    assert result.code == 1
+    assert "key: missing (env:JACKFIELD_TEST_NEVER_SET)" in result.out
+    assert (
+        "-> export JACKFIELD_TEST_NEVER_SET (the key's variable), or change api_key" in result.out
+    )
+    assert "set api_key, e.g." not in result.out
+
+
+def _models_server(models: dict[str, Any], **headers: str) -> Any:
+    def reply(request: Any) -> Reply:
+        if request.path != "/v1/models":
+            return Reply(status=404, headers={"content-type": "text/plain"}, chunked=False)
+        return Reply(
+            headers={"content-type": "application/json", **headers},
+            body=[json.dumps(models).encode()],
+            chunked=False,
+        )
+
+    return serving(reply)
+
+
+def test_discover_names_servers_by_what_they_say_never_by_their_port(write_config: Any) -> None:
+    anonymous = {"data": [{"id": "m1", "object": "model", "owned_by": "someone"}]}
+    llama = {"data": [{"id": "gemma", "object": "model", "owned_by": "llamacpp"}]}
+    with (
+        _models_server(anonymous) as first,
+        _models_server(anonymous) as second,
+        _models_server(llama, server="llama.cpp") as third,
+    ):
+        urls = [f"{s.url}/v1" for s in (first, second, third)]
+        result = jackfield("discover", *urls, "--timeout", "5")
+        status = jackfield("status", "local", config=write_config(config_for(first.url)))
+    assert result.code == 0, result.err
+    out = result.out
+    assert f"# found a server that does not say which it is at {urls[0]} (m1)" in out
+    assert f'[providers.local]\ntype = "openai-compatible"\nbase_url = "{urls[0]}"' in out
+    assert f"[providers.local-{second.port}]" in out  # two unknown servers: two names
+    assert f"# found llama.cpp at {urls[2]} (gemma)\n[providers.llamacpp]" in out
+    assert "vllm" not in out
+    first_line = status.out.splitlines()[0].split()
+    assert first_line[:3] == ["local", "ok", "unknown"]
+    assert status.out.splitlines()[0].endswith("loaded: not reported")
+
+
+def test_discover_says_when_nothing_answers() -> None:
+    result = jackfield("discover", "http://127.0.0.1:9/v1", "--timeout", "2")
+    assert result.code == 0
+    assert result.out == "no server answers on the addresses given (1 probed)\n"
+
+
 def test_sigint_stops_generation_and_exits_130(write_config: Any) -> None:
     endless = [piece for _ in range(500) for piece in (ANSWER[1], Pause(0.02))]
     with serving([Reply(body=endless)]) as server:

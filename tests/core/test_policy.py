@@ -216,7 +216,7 @@ class Response:
         self.status_code = status_code
 
 
-def run(outcomes: list[Any], **retries: Any) -> tuple[Any, list[Any]]:
+def run(outcomes: list[Any], revise: Any = None, **retries: Any) -> tuple[Any, list[Any]]:
     """Drive the attempt loop with ``outcomes`` as the answers to its sends."""
     steps: list[Any] = []
     answers = iter(outcomes)
@@ -235,9 +235,31 @@ def run(outcomes: list[Any], **retries: Any) -> tuple[Any, list[Any]]:
 
     rule = RetryPolicy(Retries(**retries), deadlines(Clock()), random=lambda: 0.0)
     try:
-        return drive(attempts(rule, on_error), do), steps
+        return drive(attempts(rule, on_error, revise=revise), do), steps
     except ProviderError as error:
         return error, steps
+
+
+def test_a_revised_request_goes_out_at_once_without_spending_a_retry() -> None:
+    ok, refused = Response(200), Response(400)
+    asked: list[int | None] = []
+
+    def revise(error: ProviderError) -> bool:
+        asked.append(error.status)
+        return len(asked) == 1
+
+    result, steps = run([refused, ok], revise=revise, attempts=0)
+    assert result is ok
+    assert steps == [SEND, ReadError(refused), SEND]
+    assert asked == [400]
+
+
+def test_when_no_revision_is_answered_the_first_refusal_is_raised() -> None:
+    first, second = Response(422), Response(400)
+    result, steps = run([first, second], revise=lambda error: error.status == 422, attempts=3)
+    assert isinstance(result, ServerError)
+    assert result.status == 422
+    assert steps == [SEND, ReadError(first), SEND, ReadError(second)]
 
 
 def test_an_answer_ends_the_loop_at_once() -> None:

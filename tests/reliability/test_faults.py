@@ -452,14 +452,16 @@ def test_a_json_body_where_sse_was_expected() -> None:
     "MalformedStreamError naming the type and showing the start; reading stops",
 )
 def test_a_wrong_content_type() -> None:
-    endless = [b"Welcome to the captive portal. " * 20] * 10_000
+    endless = [b"Welcome to the captive portal. " * 20] * 100_000  # 62 MB
     with serving([Reply(headers={"content-type": "text/plain"}, body=endless)]) as server:
         with pytest.raises(MalformedStreamError) as info:
             provider(server.url).complete("hi")
         assert server.wait_for(lambda: bool(server.disconnects))
     assert "text/plain" in str(info.value)
     assert "captive portal" in str(info.value)
-    assert server.disconnects[0] < 1000  # stopped reading after the first few KB
+    # The client stopped reading after the first few KB; the server got further only by what
+    # the loopback socket buffers took (a few MB at most, more on a loaded machine).
+    assert server.disconnects[0] < 25_000
 
 
 @fault("bad answers", "a gzip-encoded stream", "decoded: the same fragments as plain")

@@ -254,8 +254,10 @@ class ProviderError(JackfieldError):
 
     ``status`` is the HTTP status when there was one, ``request_id`` the server's id for the
     request, ``body`` the parsed error body, ``retry_after`` the server's advice in seconds
-    (``Retry-After``) and ``partial`` the :class:`~jackfield.Response` folded from
-    everything that arrived before the failure (``None`` when nothing had).
+    (``Retry-After``), ``retry`` whether the answer itself says another attempt could (or
+    could not) succeed (``None``: the status decides), and ``partial`` the
+    :class:`~jackfield.Response` folded from everything that arrived before the failure
+    (``None`` when nothing had).
     """
 
     def __init__(
@@ -266,6 +268,7 @@ class ProviderError(JackfieldError):
         request_id: str | None = None,
         body: Any = None,
         retry_after: float | None = None,
+        retry: bool | None = None,
         partial: Response | None = None,
     ) -> None:
         super().__init__(message)
@@ -274,6 +277,7 @@ class ProviderError(JackfieldError):
         self.request_id = request_id
         self.body = body
         self.retry_after = retry_after
+        self.retry = retry
         self.partial = partial
 
     def __str__(self) -> str:

@@ -14,16 +14,27 @@ __all__ = ["Capabilities", "CredentialCheck", "Embeddings", "ModelInfo", "ModelL
 
 @attrs.frozen
 class Capabilities:
-    """What a provider (or one of its models) can do. ``max_context`` in tokens, if known."""
+    """What a provider (or one of its models) can do. ``max_context`` in tokens, if known.
 
-    streaming: bool = True
-    tools: bool = False
-    system_prompt: bool = True
-    multi_turn: bool = True
-    vision: bool = False
-    reasoning: bool = False
-    embeddings: bool = False
+    A provider's class states its own. A model's are what its server published (llama.cpp's
+    ``/props``, Ollama's ``/api/show``, LM Studio's ``/api/v0/models``, a model list's
+    ``max_model_len`` ...); a field the server did not speak of is ``None``: unknown, not no.
+    """
+
+    streaming: bool | None = True
+    tools: bool | None = False
+    system_prompt: bool | None = True
+    multi_turn: bool | None = True
+    vision: bool | None = False
+    reasoning: bool | None = False
+    embeddings: bool | None = False
     max_context: int | None = None
+
+    @classmethod
+    def published(cls, **known: Any) -> Capabilities:
+        """Only what ``known`` says; every other field unknown (``None``)."""
+        fields = {f.name: None for f in attrs.fields(cls)}
+        return cls(**{**fields, **{k: v for k, v in known.items() if v is not None}})
 
 
 @attrs.frozen
@@ -62,14 +73,16 @@ class ModelList(list[ModelInfo]):
 class Status:
     """A backend's state, learned without generating any tokens.
 
-    ``server_kind`` names the server software when it can be told (``"llama.cpp"``,
-    ``"vllm"`` ...); ``error`` says what is wrong when ``connected`` is false or auth failed.
+    ``server_kind`` names the server software when what it says tells (``"llama.cpp"``,
+    ``"vllm"`` ...), ``None`` when it does not; ``loaded_models`` are the models in memory, or
+    ``None`` when the server does not say; ``error`` says what is wrong when ``connected`` is
+    false or auth failed.
     """
 
     connected: bool
     server_kind: str | None = None
     models: tuple[str, ...] = ()
-    loaded_models: tuple[str, ...] = ()
+    loaded_models: tuple[str, ...] | None = None
     error: str | None = None
     details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
 

@@ -140,13 +140,20 @@ class Pipeline(Generic[OptionsT]):
         return ChatRequest(conversation, (*binding.tools, *tools), typed, stream)
 
     def explain(self, **options: Any) -> str:
-        """Every effective option (``options`` as the call layer) and the layer that set it."""
+        """Every effective option (``options`` as the call layer) and the layer that set it,
+        then what the provider learned about its server while it ran (see
+        :meth:`~jackfield.provider.Provider.learned`)."""
         from jackfield._converter import converter
 
         provider, binding = self._bound()
         layers = binding.layers.with_layer(CALL, options) if options else binding.layers
         typed = structure(provider.options_class, layers, target=binding.target)
-        return layers.explain(converter.unstructure(typed))
+        table = layers.explain(converter.unstructure(typed))
+        learned = provider.learned()
+        if not learned:
+            return table
+        lines = [f"learned from {where}: {'; '.join(what)}" for where, what in learned.items()]
+        return "\n".join([table, *lines])
 
     def dry_run(
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any

@@ -216,6 +216,12 @@ class Provider(Pipeline[OptionsT], abc.ABC):
         """Describe how to embed texts. The default: this provider offers no embeddings."""
         raise NotSupportedError(f"provider {self.name!r} does not offer embeddings")
 
+    def learned(self) -> dict[str, list[str]]:
+        """What this instance learned about its backend while it ran: for each endpoint (and
+        model), how its requests are adapted (an optional feature the server refused, say).
+        Shown by ``explain`` and ``status``; the default: nothing."""
+        return {}
+
     def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:
         """What sending ``request`` means, as JSON-ready data with secrets masked.
 

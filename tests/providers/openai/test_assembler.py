@@ -670,11 +670,23 @@ def _maybe(value: Any) -> Any:
 def choices(draw: st.DrawFn) -> dict[str, Any]:
     delta_fields = draw(
         st.dictionaries(
-            st.sampled_from(["content", "role", "reasoning_content", "refusal"]),
+            st.sampled_from(["content", "role", "reasoning_content", "refusal", "function_call"]),
             st.one_of(texts, st.none(), st.integers(0, 2)),
             max_size=2,
         )
     )
+    if draw(st.booleans()):
+        delta_fields["reasoning_details"] = draw(
+            st.one_of(st.none(), st.just([]), st.just([{"type": "reasoning.text", "text": "r"}]))
+        )
+    if draw(st.booleans()):
+        delta_fields["content"] = draw(
+            st.one_of(
+                st.just([{"type": "text", "text": "t"}]),
+                st.just([{"type": "thinking", "thinking": [{"type": "text", "text": "k"}]}]),
+                st.just({"a": 1}),
+            )
+        )
     choice = {
         "index": draw(_maybe(st.sampled_from([0, 1, None, "0"]))),
         "delta": draw(st.one_of(st.just(delta_fields), st.none(), st.just("text"))),
@@ -696,6 +708,7 @@ def wire_chunks(draw: st.DrawFn) -> dict[str, Any]:
         "usage": draw(_maybe(st.one_of(st.none(), st.just({"completion_tokens": 3})))),
         "timings": draw(_maybe(st.just({"predicted_n": 3}))),
         "service_tier": draw(_maybe(st.just("default"))),
+        "x_groq": draw(_maybe(st.one_of(st.none(), st.just({"usage": {"prompt_tokens": 2}})))),
         "error": draw(_maybe(st.none())),
         "id": "chatcmpl-1",
     }
@@ -833,3 +846,108 @@ def test_the_fast_path_takes_plain_text_chunks() -> None:
     assert assembler.text_only(plain) == TextDelta("Hi")
     assert (assembler.model, assembler.metrics) == ("m", {"system_fingerprint": "fp"})
     assert assembler.text_only({**plain, "usage": {"completion_tokens": 1}}) is None
+
+
+# --- shapes real servers were seen to send (written here after what they sent) ---------------
+
+
+def test_a_legacy_function_call_beside_tool_calls_is_the_same_call_not_a_second() -> None:
+    """llama-cpp-python's server (and LiteLLM relaying it) repeats every tool delta in the
+    legacy ``function_call`` field: the arguments must not come out twice."""
+    streamed = fold(
+        delta(role="assistant", content=None),
+        delta(
+            tool_calls=[tc(0, "call_1", "weather", '{"ci')],
+            function_call={"name": "weather", "arguments": '{"ci'},
+        ),
+        delta(
+            tool_calls=[tc(0, args='ty": "Paris"}')], function_call={"arguments": 'ty": "Paris"}'}
+        ),
+        finish("tool_calls"),
+    )
+    assert streamed.tool_calls == (ToolCall("call_1", "weather", '{"city": "Paris"}'),)
+    whole = ChunkAssembler()
+    message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [tc(0, "call_1", "weather", '{"city": "Paris"}')],
+        "function_call": {"name": "weather", "arguments": '{"city": "Paris"}'},
+    }
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}]}
+    answer = Response.fold([*whole.chunk(body, whole=True), *whole.finish(clean=True)])
+    assert [call.name for call in answer.tool_calls] == ["weather"]
+
+
+def test_an_empty_legacy_function_call_beside_an_answer_is_no_call() -> None:
+    message = {"role": "assistant", "content": "4", "function_call": {"name": "", "arguments": ""}}
+    assembler = ChunkAssembler()
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": ""}]}
+    answer = Response.fold([*assembler.chunk(body, whole=True), *assembler.finish(clean=True)])
+    assert (answer.text, answer.tool_calls, answer.finish_reason) == ("4", (), FinishReason.STOP)
+
+
+def test_a_legacy_function_call_alone_is_still_a_call() -> None:
+    answer = fold(
+        delta(role="assistant", function_call={"name": "weather", "arguments": "{}"}),
+        finish("function_call"),
+    )
+    assert [call.name for call in answer.tool_calls] == ["weather"]
+    assert answer.finish_reason is FinishReason.TOOL_CALLS
+
+
+def thinking(text: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+
+
+def test_thinking_parts_of_the_content_are_reasoning() -> None:
+    """Mistral's reasoning models give content as parts, the reasoning in ``thinking`` parts."""
+    streamed = fold(
+        delta(role="assistant", content=[thinking("Two and")]),
+        delta(content=[thinking(" two.")]),
+        delta(content=[{"type": "text", "text": "4"}]),
+        finish("stop"),
+    )
+    assert (streamed.thoughts, streamed.text) == ("Two and two.", "4")
+    assembler = ChunkAssembler()
+    message = {"role": "assistant", "content": [thinking("Easy."), {"type": "text", "text": "4"}]}
+    body = {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    whole = Response.fold([*assembler.chunk(body, whole=True), *assembler.finish(clean=True)])
+    assert (whole.thoughts, whole.text) == ("Easy.", "4")
+
+
+def test_reasoning_details_are_thoughts_and_are_kept() -> None:
+    """OpenRouter's ``reasoning_details``: text and summaries are thoughts (unless a reasoning
+    field gave them), every item is kept, encrypted ones included, to be sent back."""
+    encrypted = {"type": "reasoning.encrypted", "data": "b3BhcXVl"}
+    answer = fold(
+        delta(role="assistant", content="", reasoning_details=[encrypted]),
+        delta(reasoning_details=[{"type": "reasoning.text", "text": "Hmm", "index": 0}]),
+        delta(reasoning_details=[{"type": "reasoning.summary", "summary": ", sure."}]),
+        delta(content="Yes."),
+        finish("stop"),
+    )
+    assert (answer.thoughts, answer.text) == ("Hmm, sure.", "Yes.")
+    assert answer.completion is not None
+    assert answer.completion.metrics["reasoning_details"][0] == encrypted
+    both = fold(
+        delta(reasoning="Hmm", reasoning_details=[{"type": "reasoning.text", "text": "Hmm"}]),
+        finish("stop"),
+    )
+    assert both.thoughts == "Hmm"  # once, not twice
+
+
+def test_content_given_as_an_object_is_its_json_text() -> None:
+    """A hosted endpoint answered a ``json_schema`` request with the object itself."""
+    answer = fold(
+        {"choices": [{"index": 0, "message": {"content": {"city": "Paris", "n": 2}}}]},
+        finish("stop"),
+    )
+    assert answer.text == '{"city": "Paris", "n": 2}'
+
+
+def test_usage_under_groqs_vendor_key_is_read_when_there_is_none_at_the_top() -> None:
+    vendor = {"x_groq": {"id": "req_1", "usage": {"prompt_tokens": 21, "completion_tokens": 9}}}
+    answer = fold(delta(role="assistant", content="Hi"), finish("stop", **vendor))
+    assert answer.usage == Usage(21, 9, 30)
+    top = {"usage": {"prompt_tokens": 1, "completion_tokens": 2}}
+    assert fold(delta(content="Hi"), finish("stop", **vendor, **top)).usage == Usage(1, 2, 3)

@@ -417,8 +417,11 @@ FAMILIES: list[tuple[str, str | None, dict[str, Any], str, int | None, str]] = [
         None,
         "koboldcpp",
     ),
-    ("localai", "localai", {"id": "phi-2", "object": "model"}, "phi-2", None, "localai"),
+    # LocalAI lists bare ids and has nothing only it answers: it is not told apart.
+    ("localai", "localai", {"id": "phi-2", "object": "model"}, "phi-2", None, None),
 ]
+# The families whose servers say which models are in memory (the others: not reported).
+SAYS_LOADED = {"llama.cpp", "ollama", "lmstudio"}
 
 
 def _family_routes(entry: dict[str, Any]) -> Route:
@@ -429,13 +432,16 @@ def _family_routes(entry: dict[str, Any]) -> Route:
         "/api/version": (200, {"version": "0.12.3"}),
         "/api/ps": (200, {"models": [{"name": entry["id"]}]}),
         "/api/v0/models": (200, {"data": [{**entry, "state": "loaded"}]}),
+        "/v1/internal/model/info": (200, {"model_name": entry["id"], "lora_names": []})
+        if entry.get("owned_by") == "user"  # text-generation-webui's own endpoint
+        else (404, {"detail": "Not Found"}),
     }
 
 
 @pytest.mark.parametrize(
     ("preset", "entry", "model_id", "context"),
     [
-        pytest.param(p, e, i, c, id=s, marks=pytest.mark.covers(s, "model listing", "recorded"))
+        pytest.param(p, e, i, c, id=s, marks=pytest.mark.covers(s, "model listing", "transcript"))
         for s, p, e, i, c, _ in FAMILIES
     ],
 )
@@ -448,14 +454,14 @@ def test_model_listing_of_every_family(
 
 
 @pytest.mark.parametrize(
-    ("preset", "entry", "model_id", "kind"),
+    ("server", "preset", "entry", "model_id", "kind"),
     [
-        pytest.param(p, e, i, k, id=s, marks=pytest.mark.covers(s, "status", "recorded"))
+        pytest.param(s, p, e, i, k, id=s, marks=pytest.mark.covers(s, "status", "transcript"))
         for s, p, e, i, _, k in FAMILIES
     ],
 )
 def test_status_of_every_family(
-    preset: str, entry: dict[str, Any], model_id: str, kind: str
+    server: str, preset: str, entry: dict[str, Any], model_id: str, kind: str | None
 ) -> None:
     seen: list[httpx.Request] = []
     provider = make(_family_routes(entry), seen, preset=preset, base_url=None, api_key="k")
@@ -466,5 +472,182 @@ def test_status_of_every_family(
         (model_id,),
         None,
     )
-    assert model_id in status.loaded_models
+    if server in SAYS_LOADED:
+        assert status.loaded_models == (model_id,)
+    else:
+        assert status.loaded_models is None
     assert all(request.method == "GET" for request in seen)
+
+
+# --- who is answering, told from what it says -------------------------------------------------
+
+
+def test_a_proxy_is_known_by_what_it_says_not_by_the_owner_it_relays() -> None:
+    # LiteLLM's proxy: every model "owned_by": "openai", no header of its own on /v1/models.
+    models = {
+        "data": [{"id": "gemma", "object": "model", "created": 1677610602, "owned_by": "openai"}],
+        "object": "list",
+    }
+    routes: Route = {"/v1/models": (200, models)}
+    assert make(routes).status().server_kind is None  # "openai" alone names no server
+    routes["/health/readiness"] = (200, {"status": "healthy", "db": "Not connected"})
+    routes["/health/liveliness"] = (200, "I'm alive!")  # LiteLLM 1.106.12, public
+    assert make(routes).status().server_kind == "litellm"
+    header = make({"/v1/models": (200, models)}, headers={"x-litellm-version": "1.80.0"})
+    assert header.status().server_kind == "litellm"
+
+
+def test_llama_cpp_python_is_known_by_its_model_entries_not_by_an_openai_header() -> None:
+    # llama-cpp-python 0.3.36's answer to GET /v1/models, headers included.
+    entry = {"id": "gemma-3-270m", "object": "model", "owned_by": "me", "permissions": []}
+    headers = {"server": "uvicorn", "openai-processing-ms": "0", "x-request-id": "fcd78f97"}
+    status = make(
+        {"/v1/models": (200, {"object": "list", "data": [entry]})}, headers=headers
+    ).status()
+    assert (status.server_kind, status.models, status.loaded_models) == (
+        "llama-cpp-python",
+        ("gemma-3-270m",),
+        None,
+    )
+
+
+def test_the_preset_and_the_port_never_name_the_server() -> None:
+    routes = {"/v1/models": (200, {"data": [{"id": "m", "object": "model", "owned_by": "x"}]})}
+    seen: list[httpx.Request] = []
+    status = make(routes, seen, preset="vllm", base_url=None).status()
+    assert (status.connected, status.server_kind, status.models) == (True, None, ("m",))
+    assert status.loaded_models is None  # nor does anything say what is loaded
+    # It asked the endpoints only one server has, and none answered as that server does.
+    paths = ["/v1/models", "/", "/v1/internal/model/info", "/health/liveliness", "/load_model"]
+    assert [r.url.path for r in seen] == paths
+
+
+def test_transformers_serve_is_known_by_the_route_it_loads_models_with() -> None:
+    # transformers serve 5.24: a loaded model from a local folder, and POST /load_model.
+    entry = {
+        "owned_by": "local",
+        "id": "/tmp/tm4",
+        "object": "model",
+        "created": 0,
+        "status": {"value": "loaded"},
+    }
+    routes: Route = {
+        "/v1/models": (200, {"object": "list", "data": [entry]}),
+        "/load_model": (405, {"detail": "Method Not Allowed"}),
+    }
+    status = make(routes, headers={"server": "uvicorn"}).status()
+    assert (status.server_kind, status.loaded_models) == ("transformers", ("/tmp/tm4",))
+
+
+def test_ollama_is_known_by_its_root_when_its_models_are_a_users() -> None:
+    routes: Route = {
+        "/v1/models": (200, {"data": [{"id": "me/tuned:latest", "owned_by": "me"}]}),
+        "/": (200, b"Ollama is running"),
+        "/api/version": (200, {"version": "0.12.3"}),
+        "/api/ps": (200, {"models": []}),
+    }
+    status = make(routes).status()
+    assert (status.server_kind, status.loaded_models) == ("ollama", ())
+
+
+def test_a_models_own_status_says_whether_it_is_loaded() -> None:
+    # llama.cpp's router mode (several models, loaded on demand).
+    data = {
+        "data": [
+            {"id": "a", "owned_by": "llamacpp", "status": {"value": "loaded", "args": []}},
+            {"id": "b", "owned_by": "llamacpp", "status": {"value": "unloaded"}},
+            {"id": "c", "owned_by": "llamacpp", "status": {"value": "loading"}},
+        ]
+    }
+    routes: Route = {"/v1/models": (200, data), "/health": (200, {"status": "ok"})}
+    status = make(routes, headers={"server": "llama.cpp"}).status()
+    assert (status.models, status.loaded_models) == (("a", "b", "c"), ("a",))
+    assert [m.loaded for m in make(routes).list_models()] == [True, False, False]
+
+
+# --- capabilities, as the servers publish them ------------------------------------------------
+
+
+def test_llama_cpp_publishes_context_modalities_and_what_its_template_can_do() -> None:
+    props = {
+        **LLAMACPP_PROPS,
+        "modalities": {"vision": True, "audio": False},
+        "chat_template_caps": {"supports_tools": False, "supports_system_role": True},
+    }
+    (model,) = make({"/v1/models": (200, LLAMACPP_MODELS), "/props": (200, props)}).list_models()
+    assert model.capabilities == jackfield.Capabilities.published(
+        max_context=4096, vision=True, tools=False, system_prompt=True
+    )
+    assert model.capabilities.reasoning is None  # not published: unknown, not "no"
+
+
+def test_lm_studio_publishes_type_capabilities_and_state() -> None:
+    native = {
+        "data": [
+            {
+                "id": "qwen2-vl",
+                "type": "vlm",
+                "state": "loaded",
+                "max_context_length": 32768,
+                "capabilities": ["tool_use"],
+            },
+            {"id": "nomic-embed", "type": "embeddings", "state": "not-loaded"},
+        ]
+    }
+    listed = {
+        "data": [
+            {"id": "qwen2-vl", "owned_by": "organization_owner"},
+            {"id": "nomic-embed", "owned_by": "organization_owner"},
+        ]
+    }
+    vision, embed = make(
+        {"/v1/models": (200, listed), "/api/v0/models": (200, native)}
+    ).list_models()
+    assert (vision.loaded, vision.context_length, vision.kind) == (True, 32768, "chat")
+    assert vision.capabilities is not None
+    assert (vision.capabilities.vision, vision.capabilities.tools) == (True, True)
+    assert (embed.loaded, embed.kind) == (False, "embedding")
+
+
+def test_ollama_publishes_capabilities_through_api_show() -> None:
+    show = {
+        "capabilities": ["completion", "tools", "thinking"],
+        "model_info": {"general.architecture": "qwen3", "qwen3.context_length": 40960},
+    }
+    routes: Route = {
+        "/v1/models": (200, {"data": [{"id": "qwen3:8b", "owned_by": "library"}]}),
+        "/api/show": (200, show),
+    }
+    seen: list[httpx.Request] = []
+    (model,) = make(routes, seen).list_models()
+    assert model.context_length == 40960
+    assert model.capabilities == jackfield.Capabilities.published(
+        tools=True, vision=False, reasoning=True, embeddings=False, max_context=40960
+    )
+    assert json.loads(seen[-1].content) == {"model": "qwen3:8b"}
+
+
+def test_a_vllm_model_publishes_its_context_and_nothing_else() -> None:
+    (model,) = make({"/v1/models": (200, {"data": [FAMILIES[2][2]]})}).list_models()
+    assert model.capabilities == jackfield.Capabilities.published(max_context=40960)
+    assert model.capabilities.tools is None
+
+
+# --- validate() ----------------------------------------------------------------------------------
+
+
+def test_validate_says_not_ok_for_any_refusal_of_the_key() -> None:
+    # LiteLLM's proxy without a database answers a wrong key with 400.
+    refusal = {
+        "error": {
+            "message": "Authentication Error, Invalid proxy server token passed.",
+            "type": "auth_error",
+            "param": "None",
+            "code": "400",
+        }
+    }
+    check = make({"/v1/models": (400, refusal)}, api_key="wrong").validate()
+    assert (check.ok, check.kind) == (False, "api_key")
+    assert "Invalid proxy server token passed" in check.message
+    with pytest.raises(jackfield.ServerError):
+        make({"/v1/models": (500, {"error": "boom"})}, api_key="k").validate()

@@ -18,6 +18,7 @@ from jackfield import (
     MalformedStreamError,
     NotFoundError,
     PermissionDeniedError,
+    ProviderError,
     RateLimitError,
     Response,
     ServerError,
@@ -129,7 +130,7 @@ def test_messages_tools_and_images_go_out_in_openai_shape() -> None:
         },
         {
             "role": "assistant",
-            "content": None,
+            "content": "",
             "tool_calls": [
                 {
                     "id": "c1",
@@ -460,6 +461,47 @@ def test_an_event_larger_than_the_limit() -> None:
         ),
         (429, {"error": {"message": "slow down"}}, RateLimitError, "slow down"),
         (500, "plain text failure", ServerError, "plain text failure"),
+        (  # llama-cpp-python: a request that fails validation is a 500
+            500,
+            {
+                "error": {
+                    "message": "1 validation error:\n  {'type': 'int_parsing', 'loc': ('body', "
+                    "'max_tokens'), 'msg': 'Input should be a valid integer'}",
+                    "type": "internal_server_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+            BadRequestError,
+            "1 validation error",
+        ),
+        (  # LiteLLM's proxy without a database, given another key than its master key
+            400,
+            {
+                "error": {
+                    "message": "No connected db.",
+                    "type": "no_db_connection",
+                    "param": None,
+                    "code": "400",
+                }
+            },
+            AuthenticationError,
+            "No connected db. (LiteLLM's proxy has no database, so it accepts its master key "
+            "alone) (check the api_key option)",
+        ),
+        (  # a proxy that types its refusal of a key as auth_error
+            400,
+            {
+                "error": {
+                    "message": "Authentication Error, Invalid proxy server token passed.",
+                    "type": "auth_error",
+                    "param": "None",
+                    "code": "400",
+                }
+            },
+            AuthenticationError,
+            "Invalid proxy server token passed",
+        ),
         (502, "<html><h1>502 Bad Gateway</h1></html>", ServerError, "502 Bad Gateway"),
         (
             400,
@@ -505,6 +547,37 @@ def test_http_errors_map_to_the_taxonomy(status: int, body: Any, kind: type, mes
     if kind is ContextLengthError:
         assert error.context_length in (4096, 8192)  # type: ignore[attr-defined]
         assert error.prompt_tokens in (5000, 9000)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("body", "sent"),
+    [
+        ('{"error": {"message": "upstream hiccup", "type": "internal_server_error"}}', 3),
+        ("<html><title>500 Internal Server Error</title><center>nginx</center></html>", 3),
+        (  # llama-cpp-python's validation report: the same request fails the same way
+            '{"error": {"message": "7 validation errors:\\n  ...", "type": '
+            '"internal_server_error", "param": null, "code": null}}',
+            1,
+        ),
+        ('{"error": {"message": "The model `x` does not exist.", "type": "NotFoundError"}}', 1),
+        # An unhandled exception: Starlette's bare page (transformers serve asked for an unknown
+        # model, LiteLLM's proxy given no key), or an empty message (llama-cpp-python's failed
+        # assertion on tool_choice "required").
+        ("Internal Server Error", 1),
+        ('{"error": {"message": "", "type": "internal_server_error", "param": null}}', 1),
+    ],
+)
+def test_a_server_error_is_retried_unless_its_body_blames_the_request(body: str, sent: int) -> None:
+    failing = Transcript(500, (("content-type", "application/json"),), body.encode())
+    provider, transport = replay_provider(
+        failing, retries={"attempts": 2, "backoff": 0.001, "max_backoff": 0.001}
+    )
+    with pytest.raises(ProviderError) as info:
+        provider.complete("hi")
+    assert info.value.status == 500
+    assert len(transport.requests) == sent
+    if sent == 1 and isinstance(info.value, jackfield.ServerError):
+        assert "failed on this request without saying why (its log says more)" in str(info.value)
 
 
 def test_the_key_is_scrubbed_from_server_messages() -> None:
@@ -636,7 +709,7 @@ NATIVE_EXTRAS: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize(
     "server",
     [
-        pytest.param(s, marks=pytest.mark.covers(s, "extras pass-through", "recorded"))
+        pytest.param(s, marks=pytest.mark.covers(s, "extras pass-through", "transcript"))
         for s in NATIVE_EXTRAS
     ],
 )

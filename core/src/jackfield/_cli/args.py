@@ -39,7 +39,12 @@ def parser() -> argparse.ArgumentParser:
         status.add_argument("instances", nargs="*", help="instances (default: all)")
         status.add_argument("--json", action="store_true", help="JSON output")
 
-    discover = commands.add_parser("discover", help="find servers on the default local ports")
+    discover = commands.add_parser(
+        "discover", help="find servers on the default local ports (or at the given addresses)"
+    )
+    discover.add_argument(
+        "urls", nargs="*", metavar="URL", help="OpenAI-compatible API roots to probe instead"
+    )
     discover.add_argument("--timeout", type=float, default=1.5, help="seconds per probe")
 
     chat = commands.add_parser("chat", help="chat with a model or an agent, streamed")

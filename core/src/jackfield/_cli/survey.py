@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 from jackfield._cli.args import call_options
 from jackfield._cli.report import FAILED, OK
@@ -118,19 +119,20 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _advice(status: Any, key: str) -> str:
     if not status.connected:
         return "nothing answers there: start the server, or set base_url for this instance"
+    if key.startswith("missing (env:"):  # the key is configured, its variable is not set
+        variable = key.removeprefix("missing (env:").removesuffix(")")
+        return f"export {variable} (the key's variable), or change api_key"
     error = (status.error or "").lower()
     if "api key" in error or "401" in error or "unauthorized" in error:
         return 'the server wants an API key: set api_key, e.g. api_key = { env = "MY_KEY" }'
-    if "not set" in error and "variable" in error:
-        return "export the variable named above, or change api_key"
     if "loading" in error or "not ready" in error:
         return "the server is loading its model: try again shortly"
     if status.error:
         return "see the error above"
-    if not status.loaded_models:
-        if status.models:
-            return "no model is in memory yet: the first chat loads one"
+    if not status.models:
         return "the server answers but lists no model"
+    if status.loaded_models == ():
+        return "no model is in memory yet: the first chat loads one"
     return ""
 
 
@@ -165,12 +167,17 @@ def cmd_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.json:
             continue
         state = "ok" if healthy else ("down" if not status.connected else "error")
-        kind = status.server_kind or "-"
-        where = status.details.get("base_url", "") if isinstance(status.details, dict) else ""
-        loaded = ", ".join(status.loaded_models) if status.loaded_models else "-"
+        kind = status.server_kind or ("unknown" if status.connected else "-")
+        details = status.details if isinstance(status.details, dict) else {}
+        if status.loaded_models is None:
+            loaded = "not reported" if status.connected else "-"
+        else:
+            loaded = ", ".join(status.loaded_models) or "none"
         out.write(f"{name:<14} {state:<6} {kind:<14} key: {key:<12} loaded: {loaded}\n")
-        if where:
-            out.write(f"{'':<14} {where}\n")
+        if details.get("base_url"):
+            out.write(f"{'':<14} {details['base_url']}\n")
+        for where, what in (details.get("learned") or {}).items():
+            out.write(f"{'':<14} learned from {where}: {'; '.join(what)}\n")
         if status.error:
             out.write(f"{'':<14} {status.error.splitlines()[0]}\n")
         advice = _advice(status, key)
@@ -195,46 +202,60 @@ def cmd_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from jackfield._registry import load_registry
 
     registry = load_registry()
-    candidates: dict[str, str] = {}
-    for name in registry.instance_names():
+    probe_options = {
+        "timeouts": {"connect": args.timeout, "first_byte": args.timeout * 2},
+        "retries": {"attempts": 0},
+    }
+    # address -> (provider type, the ready-made instance that listens there, if one does)
+    candidates: dict[str, tuple[str, str | None]] = {}
+    for url in args.urls:
+        candidates[url] = ("openai-compatible", None)
+    for name in [] if args.urls else registry.instance_names():
         provider = registry.create_instance(name)
         base = getattr(provider, "base_url", None)
-        if isinstance(base, str) and "127.0.0.1" in base:
-            candidates.setdefault(base, name)
         provider.close()
+        if isinstance(base, str) and "127.0.0.1" in base:
+            candidates.setdefault(base, (registry.instance(name).provider, name))
 
-    async def probe(base: str, name: str) -> tuple[str, str, Any]:
-        provider = registry.create_instance(
-            name,
-            {
-                "timeouts": {"connect": args.timeout, "first_byte": args.timeout * 2},
-                "retries": {"attempts": 0},
-            },
-        )
+    async def probe(base: str) -> tuple[str, Any]:
+        kind, name = candidates[base]
+        if name is None:
+            options = {"base_url": base, **probe_options}
+            provider = registry.create(kind, options, instance="discover")
+        else:
+            provider = registry.create_instance(name, probe_options)
         try:
-            return base, name, await provider.astatus()
+            return base, await provider.astatus()
         finally:
             await provider.aclose()
 
-    async def run() -> list[tuple[str, str, Any]]:
-        return list(await asyncio.gather(*(probe(b, n) for b, n in candidates.items())))
+    async def run() -> list[tuple[str, Any]]:
+        return list(await asyncio.gather(*(probe(base) for base in candidates)))
 
-    found = [(b, n, s) for b, n, s in asyncio.run(run()) if s.connected]
+    found = [(base, status) for base, status in asyncio.run(run()) if status.connected]
     if not found:
-        out.write(f"no server answers on the default local ports ({len(candidates)} probed)\n")
+        where = "the addresses given" if args.urls else "the default local ports"
+        out.write(f"no server answers on {where} ({len(candidates)} probed)\n")
         return OK
-    for base, name, status in found:
-        kind = status.server_kind or "an OpenAI-compatible server"
-        instance = {"llama.cpp": "llamacpp"}.get(
-            status.server_kind or "", status.server_kind or name
-        )
+    named: set[str] = set()
+    for base, status in found:
+        # Named by what the server says it is, never by the port it answered on.
+        kind = status.server_kind or "a server that does not say which it is"
+        instance = _INSTANCE_NAMES.get(status.server_kind or "", status.server_kind or "local")
+        if instance in named:
+            instance = f"{instance}-{urlsplit(base).port}"
+        named.add(instance)
         models = ", ".join(status.models[:3]) or "no models listed"
         out.write(f"# found {kind} at {base} ({models})\n")
-        out.write(f'[providers.{instance}]\ntype = "openai-compatible"\nbase_url = "{base}"\n')
+        provider_type = candidates[base][0]
+        out.write(f'[providers.{instance}]\ntype = "{provider_type}"\nbase_url = "{base}"\n')
         if status.error:
             out.write(f"# note: {status.error.splitlines()[0]}\n")
         out.write("\n")
     return OK
+
+
+_INSTANCE_NAMES = {"llama.cpp": "llamacpp"}
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -3,7 +3,10 @@
 Shapes handled: OpenAI ``{"error": {message, type, param, code}}`` (also llama.cpp, with
 ``n_prompt_tokens``/``n_ctx`` on context overflow), vLLM's ``{"error": "Unauthorized"}``,
 FastAPI's ``{"detail": "..."}`` and ``{"detail": [{loc, msg}]}``, ``{"message": ...}``,
-and plain text or HTML from proxies.
+and plain text or HTML from proxies. The class follows the status, except where the body says
+more: an authentication error type is an :class:`AuthenticationError` whatever the status
+(LiteLLM answers a wrong key with 400), and a 5xx whose body blames the request (a validation
+report, a missing model) is the client error it names, which is never retried.
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ __all__ = ["error_for_response", "error_from_payload"]
 
 _CONTEXT = re.compile(
     r"context[ _](?:length|window|size)|maximum context|max_seq_len|exceeds? the (?:available )?"
-    r"context|prompt is too long|too many tokens|n_ctx",
+    r"context|prompt is too long|too many tokens|n_ctx|max_model_len",
     re.IGNORECASE,
 )
 _CONTEXT_LIMIT = (
     re.compile(r"maximum context length is (\d+)", re.I),
+    re.compile(r"max_model_len\W{1,3}(\d+)", re.I),  # vLLM: "... greater than max_model_len=1024"
     re.compile(r"max_seq_len (?:of |is )?\(?(\d+)", re.I),
     re.compile(r"context (?:size|length|window) (?:of |is )?\(?(\d+)", re.I),
     re.compile(r"n_ctx\D{1,3}(\d+)", re.I),
@@ -45,6 +49,36 @@ _PROMPT_SIZE = (
     re.compile(r"(?:prompt|input) (?:length|tokens?|is) (?:of )?\(?(\d+)", re.I),
     re.compile(r"n_prompt_tokens\D{1,3}(\d+)", re.I),
 )
+# A 5xx whose body says the request itself is wrong: the same request fails the same way
+# again, so it is typed by what the body says and never retried. Seen: llama-cpp-python
+# answers pydantic validation errors with 500 ("7 validation errors: ..."); transformers serve
+# answers an unknown model with 500.
+_REQUEST_AT_FAULT = re.compile(r"\b\d+ validation errors?\b|\bvalidation error for\b", re.I)
+_MODEL_MISSING = re.compile(
+    r"model\W.{0,120}?\b(?:does not exist|not found|is not a valid model|could not be found)|"
+    r"\b(?:unknown|no such) model\b|repository not found",
+    re.I,
+)
+_KIND_CLASSES: dict[str, type[ProviderError]] = {
+    "invalid_request_error": BadRequestError,
+    "badrequesterror": BadRequestError,
+    "validation_error": BadRequestError,
+    "notfounderror": NotFoundError,
+    "not_found_error": NotFoundError,
+    "model_not_found": NotFoundError,
+}
+_AUTH_KINDS = frozenset(
+    {"authentication_error", "invalid_api_key", "auth_error", "no_db_connection"}
+)
+# LiteLLM's proxy without a database, given a key other than its master key: it cannot look the
+# key up, so it refuses it with 400 "No connected db.".
+_NO_KEY_STORE = "no_db_connection"
+# The whole body of a 500 that an unhandled exception produced (Starlette's page, or an error
+# object with an empty message): the server's code failed on this request and says no more.
+# Seen: transformers serve asked for an unknown model, LiteLLM's proxy given no key,
+# llama-cpp-python's failed assertion on tool_choice "required". The same request fails the
+# same way: not retried.
+_CRASH = re.compile(r"\s*(?:internal server error)?\s*", re.I)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _BY_STATUS: dict[int, type[ProviderError]] = {
@@ -86,7 +120,7 @@ def _describe(payload: Any) -> tuple[str, str | None, Any, Mapping[str, Any]]:
         if isinstance(error, str):
             return error, None, None, payload
         if isinstance(error, Mapping):
-            message = error.get("message") or error.get("msg")
+            message = error["message"] if "message" in error else error.get("msg")
             if message is None and "detail" in error:
                 message = _detail(error["detail"])
             if message is None:
@@ -132,11 +166,20 @@ def _build(
     if effective == 408:
         return ServiceTimeoutError(text, phase="server", **common)
     cls = _BY_STATUS.get(effective or 0)
-    if cls is None:
-        cls = ServerError
-        if kind in ("authentication_error", "invalid_api_key") or code == "invalid_api_key":
-            cls = AuthenticationError
+    if kind in _AUTH_KINDS or code == "invalid_api_key":
+        cls = AuthenticationError  # also LiteLLM's 400 "auth_error" for a wrong key
+    elif cls is None:
+        cls = _at_fault(message, kind) or ServerError
     return cls(text, **common)
+
+
+def _at_fault(message: str, kind: str | None) -> type[ProviderError] | None:
+    """The client-error class a server error's body names, if it blames the request."""
+    if _MODEL_MISSING.search(message):
+        return NotFoundError
+    if _REQUEST_AT_FAULT.search(message):
+        return BadRequestError
+    return _KIND_CLASSES.get((kind or "").lower())
 
 
 def _int(value: Any) -> int | None:
@@ -168,11 +211,20 @@ def error_for_response(
         payload = None
     if payload is None:
         message = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()[:300]
-        message = message or f"HTTP {status} from {url} with no explanation"
         kind, code, details = None, None, {}  # type: tuple[str | None, Any, Mapping[str, Any]]
     else:
         message, kind, code, details = _describe(payload)
-    if status == 401:
+    crashed = status == 500 and _CRASH.fullmatch(message) is not None
+    if crashed:
+        message = (
+            f"{message or 'HTTP 500'}: the server failed on this request without saying why "
+            "(its log says more); the same request would fail again, so it was not retried"
+        )
+    elif not message:
+        message = f"HTTP {status} from {url} with no explanation"
+    if kind == _NO_KEY_STORE:
+        message += " (LiteLLM's proxy has no database, so it accepts its master key alone)"
+    if status == 401 or kind == _NO_KEY_STORE:
         message += " (check the api_key option)"
     elif status == 404 and "model" in message.lower():
         message += " (list the server's models with list_models())"
@@ -188,6 +240,9 @@ def error_for_response(
     if secret:
         message = message.replace(secret, "********")
     request_id = headers.get("x-request-id") or headers.get("request-id")
-    return _build(
+    error = _build(
         status, message, kind, code, details, label=label, request_id=request_id, body=payload
     )
+    if crashed:
+        error.retry = False
+    return error

@@ -33,7 +33,7 @@ from jackfield.http._policy import (
     Timeouts,
     parse_retry_after,
 )
-from jackfield.http._provider import HTTPOptions, HTTPProvider, KeyHeader, Target
+from jackfield.http._provider import HTTPOptions, HTTPProvider
 from jackfield.http._requests import (
     BodyParser,
     ErrorMapper,
@@ -41,6 +41,7 @@ from jackfield.http._requests import (
     HTTPRequest,
     HTTPResult,
     ParserFactory,
+    Reviser,
 )
 from jackfield.http._security import (
     MASK,
@@ -50,6 +51,7 @@ from jackfield.http._security import (
     mask_headers,
     warn_if_key_exposed,
 )
+from jackfield.http._target import KeyHeader, Target
 
 __all__ = [
     "MASK",
@@ -71,6 +73,7 @@ __all__ = [
     "ParserFactory",
     "Retries",
     "RetryPolicy",
+    "Reviser",
     "Target",
     "Timeouts",
     "UnexpectedBodyParser",

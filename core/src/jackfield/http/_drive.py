@@ -143,12 +143,18 @@ def answered(outcome: Any) -> bool:
 
 
 def attempts(
-    policy: RetryPolicy, on_error: Callable[[Any, bytes], ProviderError], first: Any = SEND
+    policy: RetryPolicy,
+    on_error: Callable[[Any, bytes], ProviderError],
+    first: Any = SEND,
+    revise: Callable[[ProviderError], bool] | None = None,
 ) -> Generator[Step, Any, Any]:
     """Attempts until one answers (returned), or a failure is final (raised). ``first`` is the
     outcome of a first attempt already made, if one was (the drivers make it themselves, so
-    that an answer at the first try costs no loop)."""
+    that an answer at the first try costs no loop). ``revise(error)`` is asked first about
+    each failure: true means the request was replaced, to be sent at once; the first error it
+    replaced is the one raised if no answer comes."""
     outcome = (yield SEND) if first is SEND else first
+    refused: ProviderError | None = None
     while True:
         if answered(outcome):
             return outcome
@@ -159,9 +165,13 @@ def attempts(
         else:
             body = yield ReadError(outcome)
             error = on_error(outcome, body)
+        if revise is not None and revise(error):
+            refused = refused or error
+            outcome = yield SEND
+            continue
         wait = policy.delay(error)
         if wait is None:
-            raise error
+            raise refused or error
         yield Sleep(wait)
         outcome = yield SEND
 

@@ -33,7 +33,7 @@ from jackfield.http._drive import (
     read_bounded,
 )
 from jackfield.http._policy import Deadlines, Retries, RetryPolicy, Timeouts, with_retry_after
-from jackfield.http._requests import BodyParser, ErrorMapper, HTTPRequest, ParserFactory
+from jackfield.http._requests import BodyParser, ErrorMapper, HTTPRequest, ParserFactory, Reviser
 from jackfield.provider import Exchange
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ DEFAULT_RETRIES = Retries()
 
 
 class HTTPExchange(Exchange):
-    """Runs one request whose successful body is read by a :class:`BodyParser`."""
+    """Runs one request whose successful body is read by a :class:`BodyParser`; a
+    :class:`Reviser` may replace a refused request (see :func:`._drive.attempts`)."""
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class HTTPExchange(Exchange):
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         retries: Retries = DEFAULT_RETRIES,
         label: str = "provider",
+        reviser: Reviser | None = None,
     ) -> None:
         self.clients = clients
         self.request = request
@@ -66,6 +68,8 @@ class HTTPExchange(Exchange):
         self.timeouts = timeouts
         self.retries = retries
         self.label = label
+        self.reviser = reviser
+        self.revised = False
         self._response: Any = None
 
     def _build(self, client: Any, deadlines: Deadlines) -> httpx.Request:
@@ -86,7 +90,22 @@ class HTTPExchange(Exchange):
         return with_retry_after(error, response.headers)
 
     def _loop(self, deadlines: Deadlines, first: Any) -> Generator[Step, Any, Any]:
-        return attempts(RetryPolicy(self.retries, deadlines), self._on_error, first)
+        revise = self._revise if self.reviser is not None else None
+        return attempts(RetryPolicy(self.retries, deadlines), self._on_error, first, revise)
+
+    def _revise(self, error: ProviderError) -> bool:
+        assert self.reviser is not None
+        revised = self.reviser.revise(self.request, error)
+        if revised is None:
+            return False
+        self.request, self.revised = revised, True
+        return True
+
+    def _answered(self, response: Any) -> None:
+        self._response = response
+        if self.revised:
+            assert self.reviser is not None
+            self.reviser.settled()
 
     def _failed(self, exc: Exception, deadlines: Deadlines, chunks: int, *, started: bool) -> Any:
         error = mapped(exc, self.label, self.request.url, deadlines, chunks, started=started)
@@ -128,7 +147,7 @@ class HTTPExchange(Exchange):
             response = drive(
                 self._loop(deadlines, response), lambda step: self._step(client, deadlines, step)
             )
-        self._response = response
+        self._answered(response)
         chunks = 0
         try:
             parser = self._parser(response, deadlines)
@@ -193,7 +212,7 @@ class HTTPExchange(Exchange):
                 self._loop(deadlines, response),
                 lambda step: self._astep(client, deadlines, step),
             )
-        self._response = response
+        self._answered(response)
         chunks = 0
         try:
             parser = self._parser(response, deadlines)

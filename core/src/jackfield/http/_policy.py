@@ -16,6 +16,10 @@ import attrs
 
 from jackfield._errors import (
     TIMEOUT_PHASES,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
     ProviderError,
     ServiceConnectionError,
     ServiceTimeoutError,
@@ -89,7 +93,8 @@ class Retries:
 
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-"""HTTP statuses worth another attempt."""
+"""HTTP statuses worth another attempt (unless the body blames the request)."""
+_REQUEST_ERRORS = (BadRequestError, NotFoundError, AuthenticationError, PermissionDeniedError)
 
 
 def parse_retry_after(value: str | None, *, now: Clock = time.time) -> float | None:
@@ -226,9 +231,15 @@ class RetryPolicy:
 
 
 def retryable(error: ProviderError) -> bool:
-    """Whether a failure before the answer began is worth another attempt."""
+    """Whether a failure before the answer began is worth another attempt: what the answer
+    said (``error.retry``), else a connection that failed, a connect timeout, a status of
+    :data:`RETRY_STATUSES` — unless its body blamed the request (a 500 typed as
+    :class:`~jackfield.BadRequestError` or :class:`~jackfield.NotFoundError`, say), which fails
+    the same way every time."""
+    if error.retry is not None:
+        return error.retry
     if isinstance(error, ServiceConnectionError):
         return True
     if isinstance(error, ServiceTimeoutError):
         return error.phase == "connect"
-    return error.status in RETRY_STATUSES
+    return error.status in RETRY_STATUSES and not isinstance(error, _REQUEST_ERRORS)

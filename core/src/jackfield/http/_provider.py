@@ -13,12 +13,12 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import attrs
 
-from jackfield._errors import ConfigError, MalformedStreamError, ProviderError
+from jackfield._errors import MalformedStreamError, ProviderError
 from jackfield._options import Resolved
 from jackfield._secret import Secret
 from jackfield._wire import Limits, error_for_response
@@ -26,22 +26,27 @@ from jackfield.http._clients import Clients
 from jackfield.http._exchange import HTTPExchange
 from jackfield.http._operation import HTTPOperation
 from jackfield.http._policy import Retries, Timeouts
-from jackfield.http._requests import ErrorMapper, Flow, HTTPRequest, HTTPResult, ParserFactory
+from jackfield.http._requests import (
+    ErrorMapper,
+    Flow,
+    HTTPRequest,
+    HTTPResult,
+    ParserFactory,
+    Reviser,
+)
 from jackfield.http._security import (
-    MASK,
     check_base_url,
     check_headers,
-    is_loopback,
     mask_headers,
     warn_if_key_exposed,
 )
+from jackfield.http._target import KeyHeader, Target
 from jackfield.provider import ChatRequest, Provider
 
-__all__ = ["HTTPOptions", "HTTPProvider", "KeyHeader", "Target"]
+__all__ = ["HTTPOptions", "HTTPProvider"]
 
 T = TypeVar("T")
-KeyHeader = Literal["authorization", "x-api-key", "both"]
-"""How an API key is sent: ``Authorization: Bearer <key>``, ``x-api-key: <key>``, or both."""
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -84,70 +89,6 @@ class HTTPOptions:
 
 
 OptionsT = TypeVar("OptionsT", bound=HTTPOptions)
-
-
-class Target:
-    """Where an instance's requests go and how they authenticate, resolved from its options.
-
-    ``missing_key``: what to say when a key is required and none is configured (``None``: a key
-    is optional).
-    """
-
-    __slots__ = ("base_url", "https", "key", "key_header", "label", "loopback", "missing_key")
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        label: str,
-        key: Secret | None = None,
-        key_header: KeyHeader = "authorization",
-        missing_key: str | None = None,
-    ) -> None:
-        self.base_url = base_url
-        self.label = label
-        self.key = key
-        self.key_header = key_header
-        self.missing_key = missing_key
-        parts = urlsplit(base_url)
-        self.https = parts.scheme == "https"
-        self.loopback = is_loopback(parts.hostname or "")
-
-    def auth_headers(self, *, reveal: bool = True) -> dict[str, str]:
-        """The credential headers. The key is read now, so a missing environment variable fails
-        the call that needs it, naming instance and variable; ``reveal=False`` puts the mask in
-        its place (for dry runs)."""
-        if self.key is None:
-            if self.missing_key is not None and reveal:
-                raise ConfigError(f"instance {self.label!r}: {self.missing_key}")
-            return {}
-        value = self._reveal() if reveal else MASK
-        headers = {}
-        if self.key_header in ("authorization", "both"):
-            headers["Authorization"] = f"Bearer {value}"
-        if self.key_header in ("x-api-key", "both"):
-            headers["x-api-key"] = value
-        return headers
-
-    def _reveal(self) -> str:
-        assert self.key is not None
-        try:
-            return self.key.reveal()
-        except ConfigError as exc:
-            raise ConfigError(f"instance {self.label!r}: {exc}") from None
-
-    def secret(self) -> str | None:
-        """The key's value, to scrub from what a server echoes (``None`` when unreadable)."""
-        if self.key is None:
-            return None
-        try:
-            return self.key.reveal()
-        except ConfigError:
-            return None
-
-    def __repr__(self) -> str:
-        key = "no key" if self.key is None else f"key {self.key!r} as {self.key_header}"
-        return f"<Target {self.base_url} {key}>"
 
 
 class HTTPProvider(Provider[OptionsT]):
@@ -275,13 +216,24 @@ class HTTPProvider(Provider[OptionsT]):
     def chat_parser(self, request: ChatRequest[OptionsT]) -> ParserFactory:
         """Builds the parser that reads a chat call's answer from its status and headers."""
 
+    def chat_reviser(
+        self, request: ChatRequest[OptionsT], target: Target, body: Any
+    ) -> Reviser | None:
+        """What adapts this call's request when the server refuses it (``body``: what
+        :meth:`chat_request` built); ``None``, the default: nothing does."""
+        return None
+
     def chat_exchange(self, request: ChatRequest[OptionsT]) -> HTTPExchange:
         """The call's :meth:`chat_request`, sent with its deadlines and retries, its answer
-        read by the :meth:`chat_parser` parser."""
+        read by the :meth:`chat_parser` parser, a refusal adapted by :meth:`chat_reviser`."""
         target = self.target_for(request.options)
-        http_request, _ = self.chat_request(request, target)
+        http_request, body = self.chat_request(request, target)
         return self.exchange(
-            http_request, self.chat_parser(request), options=request.options, target=target
+            http_request,
+            self.chat_parser(request),
+            options=request.options,
+            target=target,
+            reviser=self.chat_reviser(request, target, body),
         )
 
     def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:
@@ -362,7 +314,13 @@ class HTTPProvider(Provider[OptionsT]):
         return mapper
 
     def exchange(
-        self, request: HTTPRequest, parser: ParserFactory, *, options: OptionsT, target: Target
+        self,
+        request: HTTPRequest,
+        parser: ParserFactory,
+        *,
+        options: OptionsT,
+        target: Target,
+        reviser: Reviser | None = None,
     ) -> HTTPExchange:
         """The exchange of a chat call: ``request`` sent with the call's deadlines and retries,
         its answer read by the parser ``parser`` builds."""
@@ -374,6 +332,7 @@ class HTTPProvider(Provider[OptionsT]):
             timeouts=options.timeouts,
             retries=options.retries,
             label=self.name,
+            reviser=reviser,
         )
 
     def operation(

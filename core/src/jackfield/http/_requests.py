@@ -18,6 +18,7 @@ __all__ = [
     "HTTPRequest",
     "HTTPResult",
     "ParserFactory",
+    "Reviser",
 ]
 
 T = TypeVar("T")
@@ -69,6 +70,22 @@ class BodyParser(Protocol):
 
     def close(self) -> Sequence[Fragment]:
         """The body ended: return the last fragments, or raise (e.g. a truncated stream)."""
+
+
+class Reviser(Protocol):
+    """Adapts a refused chat request, once per refusal it recognises (a provider's learning).
+
+    :meth:`revise` is asked about every failed attempt before the retry policy: it returns the
+    request to send instead at once (no backoff, no retry spent), or ``None``. When an answer
+    finally comes to a revised request, :meth:`settled` is called, so what made the difference
+    can be remembered; if none comes, the first refusal is raised, not what the revision got.
+    """
+
+    def revise(self, request: HTTPRequest, error: ProviderError) -> HTTPRequest | None:
+        """The request to send instead of ``request``, which ``error`` refused, or ``None``."""
+
+    def settled(self) -> None:
+        """A revised request was answered."""
 
 
 ParserFactory = Callable[[int, Mapping[str, str]], BodyParser]

@@ -15,7 +15,6 @@ from jackfield import (
     ConfigError,
     Embeddings,
     JackfieldError,
-    MalformedStreamError,
     ModelInfo,
     ModelList,
     NotSupportedError,
@@ -23,12 +22,11 @@ from jackfield import (
     Provider,
     Resolved,
     Status,
-    Usage,
 )
 from jackfield.provider import error_from_payload
 from jackfield_llamacpp._engine import Engine, EngineExchange, model_path
 from jackfield_llamacpp._options import ENGINE_FIELDS, LlamaCppOptions
-from jackfield_openai.wire import ChunkAssembler, ToolNames, chat_body
+from jackfield_openai.wire import ChunkAssembler, ToolNames, chat_body, parse_embeddings
 
 __all__ = ["LlamaCppProvider"]
 
@@ -211,15 +209,4 @@ def _embeddings(raw: Any, count: int, label: str) -> Embeddings:
     data = orjson.loads(raw) if isinstance(raw, (str, bytes)) else raw
     if isinstance(data, dict) and "error" in data:
         raise error_from_payload(data["error"], label)
-    entries = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or len(entries) != count:
-        raise MalformedStreamError(f"{label}: llama.cpp returned no vectors for {count} texts")
-    ordered = sorted(entries, key=lambda e: e.get("index", 0))
-    usage = data.get("usage") or {}
-    return Embeddings(
-        tuple(tuple(float(x) for x in e["embedding"]) for e in ordered),
-        model=data.get("model"),
-        usage=Usage(
-            prompt_tokens=usage.get("prompt_tokens"), total_tokens=usage.get("total_tokens")
-        ),
-    )
+    return parse_embeddings(data, count, label)

@@ -44,13 +44,22 @@ CHOICE_METRICS = ("stop_reason", "matched_stop")
 # from these tables, so a field the general path learns to read is one the fast path leaves to
 # it; tests/providers/openai/test_assembler.py checks "fast path == general path" on generated
 # chunks.
-CHUNK_FIELDS = ("error", "model", "usage", "timings", *COPIED_METRICS, "choices")
+VENDOR_USAGE = ("x_groq",)
+"""Vendor objects that hold ``usage`` when the chunk has none at the top (Groq's ``x_groq``)."""
+CHUNK_FIELDS = ("error", "model", "usage", *VENDOR_USAGE, "timings", *COPIED_METRICS, "choices")
 """The fields of a chunk the general path reads."""
 CHOICE_FIELDS = ("index", "delta", "message", "finish_reason")
 """The fields of a choice the general path reads first."""
 CHOICE_EXTRAS = (*CHOICE_METRICS, "logprobs")
 """The rarer fields of a choice, read (by ``_extras``) when they are not null."""
-DELTA_FIELDS = ("content", *REASONING_KEYS, "refusal", "tool_calls", "function_call")
+DELTA_FIELDS = (
+    "content",
+    *REASONING_KEYS,
+    "reasoning_details",
+    "refusal",
+    "tool_calls",
+    "function_call",
+)
 """The fields of a delta the general path reads (each only when it is not empty)."""
 
 _FAST_HANDLED = ("model", "system_fingerprint", "choices")  # as the general path does
@@ -84,6 +93,8 @@ class _Choice:
         "index",
         "logprobs",
         "metrics",
+        "modern_calls",
+        "reasoning_details",
         "reasoning_source",
         "server_index",
         "think",
@@ -98,6 +109,8 @@ class _Choice:
         self.finish: str | None = None
         self.metrics: dict[str, Any] = {}
         self.logprobs: list[Any] = []
+        self.modern_calls = False  # tool_calls seen: a legacy function_call is a duplicate
+        self.reasoning_details: list[Any] = []
 
 
 def _int(value: Any) -> int | None:
@@ -202,6 +215,11 @@ class ChunkAssembler:
         usage = data.get("usage")
         if isinstance(usage, dict):
             self.usage = usage
+        else:
+            for key in VENDOR_USAGE:
+                usage = _dig(data, key, "usage")
+                if isinstance(usage, dict):
+                    self.usage = usage
         timings = data.get("timings")
         if isinstance(timings, dict):
             self.metrics.update(timings)
@@ -280,18 +298,23 @@ class ChunkAssembler:
     def _delta(
         self, state: _Choice, delta: dict[str, Any], out: list[Fragment], whole: bool
     ) -> None:
+        reasoning = None
         for key in REASONING_KEYS:
             reasoning = delta.get(key)
             if reasoning:
-                if state.reasoning_source != "tags":
-                    state.reasoning_source = "field"
-                    out.append(ThoughtDelta(str(reasoning), state.index))
+                self._thought(state, str(reasoning), out)
                 break
+        details = delta.get("reasoning_details")
+        if details:
+            self._details(state, details, out, shown=bool(reasoning))
         content = delta.get("content")
         if content:
-            if type(content) is not str:
-                content = _text_of(content)
-            self._content(state, content, out)
+            if type(content) is str:
+                self._content(state, content, out)
+            elif type(content) is list:
+                self._parts(state, content, out)
+            else:  # an object (off-spec, for a JSON answer): its JSON text
+                self._content(state, json.dumps(content, ensure_ascii=False), out)
         refusal = delta.get("refusal")
         if refusal:
             self._content(state, str(refusal), out)
@@ -299,11 +322,52 @@ class ChunkAssembler:
         if calls:
             if type(calls) is not list:
                 raise MalformedStreamError(f"{self.label}: 'tool_calls' is not a list")
+            state.modern_calls = True
             for call in calls:
                 self._tool_delta(state, call, out, whole)
         legacy = delta.get("function_call")
-        if legacy:
+        # The legacy form counts only alone: servers that send both (llama-cpp-python, and
+        # LiteLLM relaying it) repeat the same call in each, and an empty legacy object next
+        # to an ordinary answer (seen from a hosted server) is no call at all.
+        if legacy and not state.modern_calls and _said(legacy):
             self._tool_delta(state, {"index": 0, "function": legacy}, out, whole)
+
+    def _thought(self, state: _Choice, text: str, out: list[Fragment]) -> None:
+        """Reasoning given as a field: kept unless the text's think tags already gave it."""
+        if state.reasoning_source != "tags":
+            state.reasoning_source = "field"
+            out.append(ThoughtDelta(text, state.index))
+
+    def _details(self, state: _Choice, details: Any, out: list[Fragment], *, shown: bool) -> None:
+        """OpenRouter's ``reasoning_details``: items of reasoning text, summaries and encrypted
+        reasoning. The items are kept as they came (a later turn may need to send them back);
+        their text is the choice's thoughts unless a reasoning field gave them already."""
+        if type(details) is not list:
+            return
+        state.reasoning_details += details
+        if shown:
+            return
+        for item in details:
+            if type(item) is dict:
+                text = item.get("text") or item.get("summary")
+                if isinstance(text, str) and text:
+                    self._thought(state, text, out)
+
+    def _parts(self, state: _Choice, parts: list[Any], out: list[Fragment]) -> None:
+        """Content given as parts: text parts are the answer, ``thinking`` parts (Mistral's
+        reasoning models: ``{"type": "thinking", "thinking": [text parts]}``) reasoning."""
+        for part in parts:
+            if type(part) is not dict:
+                continue
+            if part.get("type") == "thinking":
+                thinking = part.get("thinking")
+                text = thinking if isinstance(thinking, str) else _text_of(thinking)
+                if text:
+                    self._thought(state, text, out)
+            else:
+                said = part.get("text")
+                if isinstance(said, str) and said:
+                    self._content(state, said, out)
 
     def _content(self, state: _Choice, content: str, out: list[Fragment]) -> None:
         think = state.think
@@ -454,6 +518,8 @@ class ChunkAssembler:
             metrics = {**shared, **{k: v for k, v in state.metrics.items() if _shallow(v)}}
             if state.logprobs and _shallow(state.logprobs):
                 metrics["logprobs"] = state.logprobs
+            if state.reasoning_details and _shallow(state.reasoning_details):
+                metrics["reasoning_details"] = state.reasoning_details
             out.append(Completion(reason, state.finish, usage, self.model, metrics, index))
         return out
 
@@ -510,8 +576,13 @@ def _shallow(value: Any, limit: int = 32) -> bool:
     return True
 
 
+def _said(legacy: Any) -> bool:
+    """Whether a legacy ``function_call`` object names a function or carries arguments."""
+    return type(legacy) is not dict or bool(legacy.get("name") or legacy.get("arguments"))
+
+
 def _text_of(content: Any) -> str:
-    """Content given as a list of parts (some servers echo the request shape)."""
+    """The text of a list of text parts."""
     if isinstance(content, list):
         return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return str(content)

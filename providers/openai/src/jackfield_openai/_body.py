@@ -44,15 +44,18 @@ def _part(part: TextPart | ImagePart) -> dict[str, Any]:
     return {"type": "image_url", "image_url": image}
 
 
-def _message(message: Message, names: ToolNames, send_reasoning: bool) -> dict[str, Any]:
+def _message(message: Message, names: ToolNames, options: ChatOptions) -> dict[str, Any]:
     if isinstance(message, SystemMessage):
-        return {"role": "system", "content": message.content}
+        return {"role": options.system_role, "content": message.content}
     if isinstance(message, UserMessage):
         if isinstance(message.content, str):
             return {"role": "user", "content": message.content}
         return {"role": "user", "content": [_part(p) for p in message.content]}
     if isinstance(message, AssistantMessage):
-        wire: dict[str, Any] = {"role": "assistant", "content": message.content or None}
+        # Always a string: an assistant message of tool calls alone goes out with "", which
+        # every server tried accepts; llama-cpp-python answers null with HTTP 500, and LiteLLM
+        # drops a null content so its upstream fails.
+        wire: dict[str, Any] = {"role": "assistant", "content": message.content}
         if message.tool_calls:
             wire["tool_calls"] = [
                 {
@@ -65,9 +68,7 @@ def _message(message: Message, names: ToolNames, send_reasoning: bool) -> dict[s
                 }
                 for call in message.tool_calls
             ]
-        if wire["content"] is None and not message.tool_calls:
-            wire["content"] = ""
-        if send_reasoning and message.thoughts:
+        if options.send_reasoning and message.thoughts:
             wire["reasoning_content"] = message.thoughts
         return wire
     assert isinstance(message, ToolMessage)
@@ -99,7 +100,7 @@ def chat_body(
     body: dict[str, Any] = {}
     if options.model:
         body["model"] = options.model
-    body["messages"] = [_message(m, names, options.send_reasoning) for m in conversation]
+    body["messages"] = [_message(m, names, options) for m in conversation]
     body["stream"] = stream
     if stream and options.include_usage:
         body["stream_options"] = {"include_usage": True}
@@ -119,6 +120,9 @@ def chat_body(
             }
             for tool in tools
         ]
+        if options.strict_tools:
+            for tool in body["tools"]:
+                tool["function"]["strict"] = True
     if options.tool_choice is not None:
         body["tool_choice"] = _tool_choice(options.tool_choice, names)
     if options.extra_body:

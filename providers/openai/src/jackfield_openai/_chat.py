@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -49,6 +49,12 @@ class ChatOptions:
     wire."""
     parallel_tool_calls: bool | None = None
     """Sent as ``parallel_tool_calls``: whether the model may call several tools in one answer."""
+    strict_tools: bool = False
+    """Send each tool with ``"strict": true``, asking the server to hold the model's arguments to
+    the tool's schema exactly (OpenAI's structured outputs)."""
+    system_role: Literal["system", "developer"] = "system"
+    """The role system messages are sent with: ``"system"``, or ``"developer"`` (what OpenAI's
+    reasoning models want)."""
     extra_body: dict[str, Any] = attrs.field(factory=dict)
     """Any JSON, merged into the request body last with JSON Merge Patch, so it reaches the server
     untouched and can override what the typed fields produced."""

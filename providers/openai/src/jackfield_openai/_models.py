@@ -13,14 +13,14 @@ from jackfield import (
     ConfigError,
     CredentialCheck,
     Embeddings,
-    MalformedStreamError,
     ModelInfo,
     ModelList,
     Status,
-    Usage,
     merge_patch,
 )
 from jackfield.http import Flow
+from jackfield_openai import _identity as identity
+from jackfield_openai._embeddings import parse_embeddings
 
 if TYPE_CHECKING:
     from jackfield_openai._options import OpenAIOptions
@@ -28,28 +28,20 @@ if TYPE_CHECKING:
 
 __all__ = ["credentials_flow", "embeddings_flow", "models_flow", "parse_models", "status_flow"]
 
-# owned_by values, and Server headers, that tell which server this is
-_OWNERS = {
-    "llamacpp": "llama.cpp",
-    "vllm": "vllm",
-    "sglang": "sglang",
-    "tabbyapi": "tabbyapi",
-    "koboldcpp": "koboldcpp",
-    "organization_owner": "lmstudio",
-    "library": "ollama",
-    "openai": "openai",
-    "system": "openai",
-    "openai-internal": "openai",
-}
-_SERVER_HEADERS = {"llama.cpp": "llama.cpp", "ollama": "ollama"}
-_PRESET_KINDS = {
-    "llamacpp": "llama.cpp",
-    "textgen-webui": "textgen-webui",
-}
-
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _loaded(entry: Mapping[str, Any]) -> bool | None:
+    """Whether the server says a listed model is in memory: LM Studio's ``state``, llama.cpp's
+    router mode's ``status.value`` (``loaded``, ``loading``, ``unloaded`` ...)."""
+    state = entry.get("state")
+    if isinstance(state, str):
+        return state == "loaded"
+    status = entry.get("status")
+    value = status.get("value") if isinstance(status, Mapping) else status
+    return value == "loaded" if isinstance(value, str) else None
 
 
 def _model(entry: Mapping[str, Any]) -> ModelInfo | None:
@@ -62,33 +54,46 @@ def _model(entry: Mapping[str, Any]) -> ModelInfo | None:
         or _int(entry.get("context_length"))
         or _int(entry.get("max_context_length"))
         or _int(meta.get("n_ctx"))
-        or _int(meta.get("n_ctx_train"))
     )
-    lowered = model_id.lower()
-    kind = "embedding" if "embed" in lowered or entry.get("type") == "embeddings" else "chat"
-    state = entry.get("state")
+    kind = entry.get("type")
+    embedding = kind in ("embeddings", "embedding") or "embed" in model_id.lower()
+    # What the entry publishes: llama.cpp's architecture.input_modalities, LM Studio's type
+    # ("vlm", "llm", "embeddings") and capabilities (["tool_use"]).
+    architecture = entry.get("architecture")
+    inputs = architecture.get("input_modalities") if isinstance(architecture, Mapping) else None
+    vision = (
+        "image" in inputs
+        if isinstance(inputs, list)
+        else (kind == "vlm" if kind in ("vlm", "llm") else None)
+    )
+    listed = entry.get("capabilities")
+    tools = "tool_use" in listed if isinstance(listed, list) and kind in ("vlm", "llm") else None
+    capabilities = (
+        Capabilities.published(
+            max_context=context, vision=vision, tools=tools, embeddings=embedding or None
+        )
+        if context or vision is not None or tools is not None
+        else None
+    )
     aliases = entry.get("aliases")
     return ModelInfo(
         id=model_id,
         context_length=context,
-        kind=kind,
+        kind="embedding" if embedding else "chat",
         owned_by=entry.get("owned_by") if isinstance(entry.get("owned_by"), str) else None,
         created=_int(entry.get("created")),
-        loaded=(state == "loaded") if isinstance(state, str) else None,
+        loaded=_loaded(entry),
         aliases=tuple(a for a in aliases if isinstance(a, str))
         if isinstance(aliases, list)
         else (),
-        capabilities=Capabilities(
-            tools=True, vision="vision" in (entry.get("capabilities") or ()), max_context=context
-        )
-        if context
-        else None,
+        capabilities=capabilities,
         metadata=dict(entry),
     )
 
 
-def parse_models(data: Any) -> list[ModelInfo]:
-    """Models from a ``/v1/models`` body (``data[]``; llama.cpp's ``models[]`` as a fallback)."""
+def _entries(data: Any) -> list[Mapping[str, Any]]:
+    """The entries of a ``/v1/models`` body (``data[]``; llama.cpp's ``models[]`` as a
+    fallback)."""
     if not isinstance(data, Mapping):
         return []
     entries = data.get("data")
@@ -96,66 +101,160 @@ def parse_models(data: Any) -> list[ModelInfo]:
         entries = data.get("models")
     if not isinstance(entries, list):
         return []
-    models = [_model(e) for e in entries if isinstance(e, Mapping)]
+    return [e for e in entries if isinstance(e, Mapping)]
+
+
+def parse_models(data: Any) -> list[ModelInfo]:
+    """Models from a ``/v1/models`` body."""
+    models = [_model(e) for e in _entries(data)]
     return [m for m in models if m is not None]
 
 
-def _kind(models: list[ModelInfo], headers: Mapping[str, str], preset: str | None) -> str | None:
-    server = headers.get("server", "").lower()
-    for marker, kind in _SERVER_HEADERS.items():
-        if marker in server:
-            return kind
-    for model in models:
-        owner = _OWNERS.get((model.owned_by or "").lower())
-        if owner is not None:
-            return owner
-    if preset is not None:
-        return _PRESET_KINDS.get(preset, preset)
-    return None
-
-
-def _with_llamacpp_context(models: list[ModelInfo], props: Any) -> list[ModelInfo]:
-    settings = props.get("default_generation_settings") if isinstance(props, Mapping) else None
-    n_ctx = _int(settings.get("n_ctx")) if isinstance(settings, Mapping) else None
-    if n_ctx is None:
+def _llamacpp_props(models: list[ModelInfo], props: Any) -> list[ModelInfo]:
+    """What llama.cpp's ``/props`` publishes: the context in use, the modalities, and what the
+    chat template can do (tools, a system role)."""
+    if not isinstance(props, Mapping):
         return models
+    settings = props.get("default_generation_settings")
+    n_ctx = _int(settings.get("n_ctx")) if isinstance(settings, Mapping) else None
+    modalities = props.get("modalities")
+    template = props.get("chat_template_caps")
+    template = template if isinstance(template, Mapping) else {}
+    vision = modalities.get("vision") if isinstance(modalities, Mapping) else None
+    published = Capabilities.published(
+        max_context=n_ctx,
+        vision=vision if isinstance(vision, bool) else None,
+        tools=template.get("supports_tools")
+        if isinstance(template.get("supports_tools"), bool)
+        else None,
+        system_prompt=template.get("supports_system_role")
+        if isinstance(template.get("supports_system_role"), bool)
+        else None,
+    )
     return [
         attrs.evolve(
             m,
-            context_length=n_ctx,
-            loaded=True,
-            capabilities=Capabilities(tools=True, max_context=n_ctx),
-            metadata={**m.metadata, "n_ctx": n_ctx},
+            context_length=n_ctx or m.context_length,
+            # One model, and the server answers for it (a loading one answers 503): in memory,
+            # unless router mode's status.value said otherwise.
+            loaded=True if m.loaded is None else m.loaded,
+            capabilities=published,
+            metadata={**m.metadata, "n_ctx": n_ctx} if n_ctx else m.metadata,
         )
         for m in models
     ]
 
 
+def _lmstudio_models(models: list[ModelInfo], native: list[ModelInfo]) -> list[ModelInfo]:
+    """LM Studio's ``/api/v0/models`` says more of each model than ``/v1/models``."""
+    described = {m.id: m for m in native}
+    return [
+        attrs.evolve(
+            m,
+            context_length=d.context_length or m.context_length,
+            loaded=d.loaded,
+            capabilities=d.capabilities,
+            kind=d.kind,
+        )
+        if (d := described.get(m.id)) is not None
+        else m
+        for m in models
+    ]
+
+
+def _ollama_show(model: ModelInfo, show: Any) -> ModelInfo:
+    """What Ollama's ``/api/show`` publishes: capabilities and the model's context length."""
+    if not isinstance(show, Mapping):
+        return model
+    info = show.get("model_info")
+    context = None
+    if isinstance(info, Mapping):
+        context = _int(info.get(f"{info.get('general.architecture')}.context_length"))
+    listed = show.get("capabilities")
+    if not isinstance(listed, list):
+        return attrs.evolve(model, context_length=context or model.context_length)
+    names = {c for c in listed if isinstance(c, str)}
+    return attrs.evolve(
+        model,
+        context_length=context or model.context_length,
+        kind="embedding" if "embedding" in names and "completion" not in names else model.kind,
+        capabilities=Capabilities.published(
+            tools="tools" in names,
+            vision="vision" in names,
+            reasoning="thinking" in names,
+            embeddings="embedding" in names,
+            max_context=context,
+        ),
+    )
+
+
 def root_url(base_url: str) -> str:
-    """The server's root, where llama.cpp and Ollama serve their own endpoints."""
+    """The server's root, where llama.cpp, Ollama and LM Studio serve their own endpoints."""
     return base_url.removesuffix("/v1")
 
 
+def _identify(
+    provider: OpenAIProvider, headers: Mapping[str, str], entries: list[Mapping[str, Any]]
+) -> Flow[str | None]:
+    """The server, from its headers, its model list, then the endpoints only one server has."""
+    kind = identity.from_headers(headers) or identity.from_models(entries)
+    if kind is not None:
+        return kind
+    root = root_url(provider.base_url)
+    for path, _, _ in identity.PROBES:
+        result = yield provider.http_request("GET", f"{root}/{path}", accept=None)
+        if result.error is None:
+            kind = identity.from_probe(path, result.status, result.body)
+            if kind is not None:
+                return kind
+    return None
+
+
+def _published(
+    provider: OpenAIProvider, kind: str | None, models: list[ModelInfo]
+) -> Flow[list[ModelInfo]]:
+    """The models with what their server publishes about them beyond ``/v1/models``."""
+    root = root_url(provider.base_url)
+    if kind == "llama.cpp":
+        props = yield provider.http_request("GET", f"{root}/props")
+        if props.ok:
+            models = _llamacpp_props(models, provider.json(props, "/props"))
+    elif kind == "lmstudio":
+        native = yield provider.http_request("GET", f"{root}/api/v0/models")
+        if native.ok:
+            models = _lmstudio_models(models, parse_models(provider.json(native, "/api/v0/models")))
+    elif kind == "ollama":
+        shown = []
+        for model in models:
+            body = orjson.dumps({"model": model.id})
+            show = yield provider.http_request("POST", f"{root}/api/show", body=body)
+            shown.append(
+                _ollama_show(model, provider.json(show, "/api/show")) if show.ok else model
+            )
+        models = shown
+    return models
+
+
 def models_flow(provider: OpenAIProvider) -> Flow[ModelList]:
-    """GET /models (and llama.cpp's /props for the context size actually in use)."""
+    """GET /models, then what the server publishes of each model where it has more to say
+    (llama.cpp's /props, LM Studio's /api/v0/models, Ollama's /api/show)."""
     url = f"{provider.base_url}/models"
     result = yield provider.http_request("GET", url)
     if result.error is not None:
         raise result.error
     if result.status in (404, 405):
         return ModelList([], reason=f"{url} answered HTTP {result.status}: no model listing")
-    models = parse_models(provider.expect_json(result, url))
-    if any(m.owned_by == "llamacpp" for m in models):
-        props = yield provider.http_request("GET", f"{root_url(provider.base_url)}/props")
-        if props.ok:
-            models = _with_llamacpp_context(models, provider.json(props, "/props"))
+    entries = _entries(provider.expect_json(result, url))
+    models = [m for m in map(_model, entries) if m is not None]
     if not models:
         return ModelList([], reason=f"{url} lists no models")
-    return ModelList(models)
+    kind = identity.from_headers(result.headers) or identity.from_models(entries)
+    return ModelList((yield from _published(provider, kind, models)))
 
 
 def status_flow(provider: OpenAIProvider) -> Flow[Status]:
-    """Connected? Which server, which models, which loaded — without generating a token."""
+    """Connected? Which server (by what it says), which models, which loaded (when it says)
+    — without generating a token."""
     base = provider.base_url
     url = f"{base}/models"
     key_problem = None
@@ -172,25 +271,24 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
     if result.error is not None:
         return Status(connected=False, error=str(result.error))
     details: dict[str, Any] = {"base_url": base}
-    preset = provider.options.preset
+    learned = provider.learned()
+    if learned:
+        details["learned"] = learned
     if not result.ok:
         problem = key_problem or str(provider.failure(result, url))
-        kind = _kind([], result.headers, preset)
+        kind = identity.from_headers(result.headers)
         if result.status == 503:
-            return Status(
-                connected=True,
-                server_kind=kind,
-                error=f"the server is not ready: {problem}",
-                details=details,
-            )
+            problem = f"the server is not ready: {problem}"
         if result.status not in (404, 405):
             return Status(connected=True, server_kind=kind, error=problem, details=details)
-        models: list[ModelInfo] = []
+        entries: list[Mapping[str, Any]] = []
     else:
-        models = parse_models(provider.json(result, "/models"))
-    kind = _kind(models, result.headers, preset)
+        entries = _entries(provider.json(result, "/models"))
+    models = [m for m in map(_model, entries) if m is not None]
+    kind = yield from _identify(provider, result.headers, entries)
     ids = tuple(m.id for m in models)
-    loaded: tuple[str, ...] = ids
+    said = [m for m in models if m.loaded is not None]
+    loaded: tuple[str, ...] | None = tuple(m.id for m in said if m.loaded) if said else None
     error: str | None = key_problem
     root = root_url(base)
     if kind == "llama.cpp":
@@ -198,6 +296,8 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
         if health.status == 503:
             error = "the server is loading the model"
             loaded = ()
+        elif health.ok and loaded is None:
+            loaded = ids  # one model, and the server says it is ready
         props = yield get(f"{root}/props")
         if props.ok:
             data = provider.json(props, "/props")
@@ -237,18 +337,27 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
 
 
 def credentials_flow(provider: OpenAIProvider) -> Flow[CredentialCheck]:
-    """Ask the server whether it accepts the configured key (GET /models, no tokens)."""
+    """Ask the server whether it accepts the configured key (GET /models, no tokens).
+
+    A refusal is not-ok with the server's message: 401 and 403, and any other 4xx but 404,
+    405, 408 and 429 (a GET with nothing to get wrong but the key: LiteLLM without a database
+    answers a bad key with 400). No listing (404, 405), a busy or failing server: raised.
+    """
     target = provider.target
     if target.key is None and target.missing_key is None:
         return CredentialCheck(ok=True, kind="none", message="no API key configured")
     url = f"{provider.base_url}/models"
     result = yield provider.http_request("GET", url)
-    if result.status in (401, 403):
+    if result.error is None and 400 <= result.status < 500 and result.status not in _NOT_THE_KEY:
         return CredentialCheck(ok=False, kind="api_key", message=str(provider.failure(result, url)))
+    entries = _entries(provider.expect_json(result, url))
     note = ""
-    if any(m.owned_by == "llamacpp" for m in parse_models(provider.expect_json(result, url))):
+    if (identity.from_headers(result.headers) or identity.from_models(entries)) == "llama.cpp":
         note = " (llama.cpp serves /models without checking keys: a chat call is the real test)"
     return CredentialCheck(ok=True, kind="api_key", message=f"the server accepted the key{note}")
+
+
+_NOT_THE_KEY = frozenset({404, 405, 408, 429})
 
 
 def embeddings_flow(
@@ -266,28 +375,4 @@ def embeddings_flow(
     request = provider.http_request(
         "POST", url, target=target, options=options, body=orjson.dumps(body)
     )
-    data = provider.expect_json((yield request), url, target)
-    entries = data.get("data") if isinstance(data, Mapping) else None
-    if not isinstance(entries, list) or len(entries) != len(texts):
-        raise MalformedStreamError(
-            f"{label}: /embeddings returned {len(entries) if isinstance(entries, list) else 'no'} "
-            f"vectors for {len(texts)} texts"
-        )
-    ordered = sorted(entries, key=lambda e: e.get("index", 0) if isinstance(e, Mapping) else 0)
-    vectors = []
-    for entry in ordered:
-        vector = entry.get("embedding") if isinstance(entry, Mapping) else None
-        if not isinstance(vector, list):
-            raise MalformedStreamError(f"{label}: an /embeddings entry has no vector")
-        vectors.append(tuple(float(x) for x in vector))
-    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else None
-    return Embeddings(
-        tuple(vectors),
-        model=str(data["model"]) if data.get("model") else None,
-        usage=Usage(
-            prompt_tokens=_int(usage.get("prompt_tokens")),
-            total_tokens=_int(usage.get("total_tokens")),
-        )
-        if usage
-        else None,
-    )
+    return parse_embeddings(provider.expect_json((yield request), url, target), len(texts), label)

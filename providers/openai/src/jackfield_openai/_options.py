@@ -25,3 +25,9 @@ class OpenAIOptions(HTTPOptions, ChatOptions):
     address, API key variable and key header are the defaults."""
     query: dict[str, str] = attrs.field(factory=dict)
     """Extra URL query parameters for chat requests."""
+    learn_quirks: bool = True
+    """When the server refuses a chat request (400 or 422) naming an optional feature it used
+    (``stream_options``, ``max_tokens`` for ``max_completion_tokens`` or back, the ``developer``
+    or ``system`` role, ``parallel_tool_calls``, strict tools), send it once more without it
+    and, if that is answered, keep doing so for this endpoint and model (``explain`` and
+    ``status`` list what was learned). ``false``: never adapt a request."""

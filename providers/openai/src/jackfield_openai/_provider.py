@@ -17,10 +17,11 @@ from jackfield import (
     Embeddings,
     ModelList,
     Operation,
+    ProviderError,
     Secret,
     Status,
 )
-from jackfield.http import BodyParser, HTTPProvider, HTTPRequest, ParserFactory, Target
+from jackfield.http import BodyParser, HTTPProvider, HTTPRequest, ParserFactory, Reviser, Target
 from jackfield_openai import __version__
 from jackfield_openai._assembler import ChunkAssembler
 from jackfield_openai._body import chat_body
@@ -28,9 +29,13 @@ from jackfield_openai._models import credentials_flow, embeddings_flow, models_f
 from jackfield_openai._options import OpenAIOptions
 from jackfield_openai._parsers import choose_parser
 from jackfield_openai._presets import DEFAULT_BASE_URL, PRESETS, Preset
+from jackfield_openai._quirks import BY_NAME, adapt, refused_quirk
 from jackfield_openai._toolnames import ToolNames
 
 __all__ = ["OpenAIProvider"]
+
+Endpoint = tuple[str, Any]
+"""Where learned quirks apply: the chat URL's base and the model asked for."""
 
 
 def preset_named(name: str | None) -> Preset | None:
@@ -56,6 +61,10 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
     example_url = "http://127.0.0.1:8080/v1"
     user_agent = f"jackfield-openai/{__version__}"
     target_fields = (*HTTPProvider.target_fields, "preset")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._quirks: dict[Endpoint, tuple[str, ...]] = {}
 
     def resolve_target(self, options: OpenAIOptions) -> Target:
         """The preset's address, key variable and key header as defaults under the options."""
@@ -84,6 +93,10 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         options = request.options
         names = ToolNames(request.tools)
         body = chat_body(request.conversation, request.tools, options, names, stream=request.stream)
+        if self._quirks and options.learn_quirks:
+            learned = self._quirks.get((target.base_url, body.get("model")))
+            if learned:
+                body = adapt(body, learned)
         url = f"{target.base_url}/chat/completions"
         if options.query:
             url = f"{url}?{urlencode(options.query)}"
@@ -97,6 +110,21 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
             reveal=reveal,
         )
         return http_request, body
+
+    def chat_reviser(
+        self, request: ChatRequest[OpenAIOptions], target: Target, body: Any
+    ) -> Reviser | None:
+        """Learns the optional features the server refuses (see ``learn_quirks``)."""
+        if not request.options.learn_quirks:
+            return None
+        return _Learner(self, (target.base_url, body.get("model")), body)
+
+    def learned(self) -> dict[str, list[str]]:
+        """For each endpoint (and model), how requests are adapted to what it refused."""
+        return {
+            f"{url} (model {model})" if model else url: [BY_NAME[n].description for n in names]
+            for (url, model), names in self._quirks.items()
+        }
 
     def chat_parser(self, request: ChatRequest[OpenAIOptions]) -> ParserFactory:
         """An event stream, a whole JSON body, or anything else: by the content type."""
@@ -130,3 +158,30 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         self, texts: tuple[str, ...], options: OpenAIOptions
     ) -> Operation[Embeddings]:
         return self.operation(lambda: embeddings_flow(self, texts, options), options=options)
+
+
+class _Learner:
+    """One call's :class:`~jackfield.http.Reviser`: each refusal that names an optional feature
+    the body uses is answered with the body without it (each feature once); an answer to the
+    adapted request makes the provider remember the adaptation for the endpoint."""
+
+    __slots__ = ("body", "endpoint", "provider", "tried")
+
+    def __init__(self, provider: OpenAIProvider, endpoint: Endpoint, body: dict[str, Any]) -> None:
+        self.provider = provider
+        self.endpoint = endpoint
+        self.body = body
+        self.tried: list[str] = []
+
+    def revise(self, request: HTTPRequest, error: ProviderError) -> HTTPRequest | None:
+        quirk = refused_quirk(error, self.body, self.tried)
+        if quirk is None:
+            return None
+        self.tried.append(quirk.name)
+        self.body = quirk.apply(self.body)
+        return HTTPRequest(request.method, request.url, request.headers, orjson.dumps(self.body))
+
+    def settled(self) -> None:
+        known = self.provider._quirks.get(self.endpoint, ())
+        learned = (*known, *(n for n in self.tried if n not in known))
+        self.provider._quirks[self.endpoint] = learned
