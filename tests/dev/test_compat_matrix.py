@@ -13,21 +13,37 @@ def row(page: str, feature: str) -> list[str]:
 
 def test_the_best_evidence_wins_and_the_rest_is_unverified() -> None:
     evidence = [
-        {"server": "vllm", "feature": "usage", "how": "recorded", "test": "a"},
+        {"server": "vllm", "feature": "usage", "how": "transcript", "test": "a"},
         {"server": "vllm", "feature": "usage", "how": "live", "test": "b"},
         {"server": "vllm", "feature": "usage", "how": "recorded", "test": "c"},
-        {"server": "ollama-native", "feature": "timings", "how": "recorded", "test": "d"},
+        {"server": "ollama-native", "feature": "timings", "how": "transcript", "test": "d"},
+        {"server": "openai", "feature": "timings", "how": "transcript", "test": "e"},
+        {"server": "openai", "feature": "timings", "how": "recorded", "test": "f"},
     ]
     page = render(evidence)
     usage = dict(zip(SERVERS, row(page, "usage"), strict=True))
     timings = dict(zip(SERVERS, row(page, "timings"), strict=True))
     assert usage["vllm"] == "live"
-    assert timings["ollama-native"] == "recorded"
+    assert timings["ollama-native"] == "transcript"
+    assert timings["openai"] == "recorded"  # a real server's recording beats a transcript
     assert list(usage.values()).count("unverified") == len(SERVERS) - 1
-    left = len(FEATURES) * len(SERVERS) - 2 - len(NOT_APPLICABLE)
-    assert f"1 cells live, 1 recorded, {len(NOT_APPLICABLE)} n/a, {left} unverified," in page
+    left = len(FEATURES) * len(SERVERS) - 3 - len(NOT_APPLICABLE)
+    assert (
+        f"1 cells live, 1 recorded, 1 by transcript, {len(NOT_APPLICABLE)} n/a, "
+        f"{left} unverified, from 6 passing checks." in page
+    )
     (feature, server), _ = next(iter(NOT_APPLICABLE.items()))
     assert dict(zip(SERVERS, row(page, feature), strict=True))[server] == "n/a"
+
+
+def test_a_live_suite_writes_down_what_its_server_cannot_have() -> None:
+    reason = "llama-cpp-python reports no timings."
+    page = render(
+        [{"server": "llama-cpp-python", "feature": "timings", "how": "n/a", "reason": reason}]
+    )
+    timings = dict(zip(SERVERS, row(page, "timings"), strict=True))
+    assert timings["llama-cpp-python"] == "n/a"
+    assert f"- timings, llama-cpp-python: n/a. {reason}" in page
 
 
 @pytest.mark.parametrize(
@@ -36,6 +52,7 @@ def test_the_best_evidence_wins_and_the_rest_is_unverified() -> None:
         ({"server": "vllm", "feature": "telepathy", "how": "live"}, "unknown features"),
         ({"server": "vlm", "feature": "usage", "how": "live"}, "unknown servers"),
         ({"server": "llamacpp-embedded", "feature": "auth", "how": "live"}, "not applicable"),
+        ({"server": "vllm", "feature": "usage", "how": "rumour"}, "unknown kinds of proof"),
     ],
 )
 def test_unknown_cells_are_refused(item: dict[str, str], message: str) -> None:

@@ -60,7 +60,9 @@ def _marks(stem: str) -> Any:
         features += ["usage"] if expect.get("usage") else []
         features += ["timings"] if expect.get("metrics") else []
     return pytest.param(
-        stem, id=stem, marks=[pytest.mark.covers("ollama-native", f, "recorded") for f in features]
+        stem,
+        id=stem,
+        marks=[pytest.mark.covers("ollama-native", f, "transcript") for f in features],
     )
 
 
@@ -148,7 +150,7 @@ def test_the_request_body() -> None:
     }
 
 
-@pytest.mark.covers("ollama-native", "extras pass-through", "recorded")
+@pytest.mark.covers("ollama-native", "extras pass-through", "transcript")
 def test_options_layers_merge_and_extra_body_comes_last() -> None:
     provider, transport = sent(
         options={"num_ctx": 4096, "top_k": 20}, extra_body={"format": "json"}
@@ -291,7 +293,7 @@ def routed(routes: dict[str, tuple[int, Any]]) -> OllamaProvider:
     )  # type: ignore[return-value]
 
 
-@pytest.mark.covers("ollama-native", "model listing", "recorded")
+@pytest.mark.covers("ollama-native", "model listing", "transcript")
 def test_models_with_context_length_and_capabilities() -> None:
     models = routed({"/api/tags": (200, TAGS), "/api/show": (200, SHOW)}).list_models()
     assert [m.id for m in models] == ["llama3.2:latest", "qwen3:8b"]
@@ -300,7 +302,7 @@ def test_models_with_context_length_and_capabilities() -> None:
     assert models[0].capabilities.tools
 
 
-@pytest.mark.covers("ollama-native", "status", "recorded")
+@pytest.mark.covers("ollama-native", "status", "transcript")
 def test_status_reads_version_and_running_models() -> None:
     status = routed(
         {"/api/version": (200, VERSION), "/api/tags": (200, TAGS), "/api/ps": (200, PS)}
@@ -321,7 +323,7 @@ def test_status_when_nothing_listens() -> None:
     assert "connection refused" in (status.error or "")
 
 
-@pytest.mark.covers("ollama-native", "embeddings", "recorded")
+@pytest.mark.covers("ollama-native", "embeddings", "transcript")
 def test_embeddings() -> None:
     provider = routed(
         {

@@ -47,7 +47,9 @@ def covered(stem: str) -> Any:
     meta, transcript = load(stem)
     if meta["server"] == "generic":  # edge cases of the protocol, no server's evidence
         return pytest.param(stem, id=stem)
-    marks = [pytest.mark.covers(meta["server"], f, "recorded") for f in features(meta, transcript)]
+    marks = [
+        pytest.mark.covers(meta["server"], f, "transcript") for f in features(meta, transcript)
+    ]
     return pytest.param(stem, marks=marks, id=stem)
 
 
