@@ -7,7 +7,7 @@ attribute shows a file of this repository and must match it byte for byte, so th
 drift from tested code. ``console`` blocks hold shell commands (``$ jackfield ...``), each
 followed by its expected standard output; a line ``...`` matches any number of lines. They run
 with ``llamacpp`` pointing at a real llama.cpp server (the preset instance's default port in the
-docs is 8080; the test redirects it).
+docs is 8080; the test redirects it), whose API root is also in ``$LLAMACPP_URL``.
 """
 
 from __future__ import annotations
@@ -123,7 +123,13 @@ def console_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
         config = tmp_path_factory.mktemp("docs") / "jackfield.toml"
         config.write_text(f'[providers.llamacpp]\nbase_url = "{server.base_url}"\n')
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        yield {**os.environ, "JACKFIELD_CONFIG": str(config), "NO_COLOR": "1", "PATH": path}
+        yield {
+            **os.environ,
+            "JACKFIELD_CONFIG": str(config),
+            "LLAMACPP_URL": server.base_url,
+            "NO_COLOR": "1",
+            "PATH": path,
+        }
 
 
 @pytest.mark.compat

@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from jackfield import BadRequestError, FinishReason, NotSupportedError, Tool
+from jackfield import (
+    BadRequestError,
+    FinishReason,
+    NotSupportedError,
+    SystemMessage,
+    Tool,
+    UserMessage,
+)
 from tests.live.conftest import feature
 from tests.live.servers.llama_cpp_python import PER_TOKEN_MODEL, TOOL_CHOICE
 
@@ -66,3 +73,16 @@ def test_embeddings_without_pooling_are_refused_clearly(connect: Any) -> None:
     provider = connect(model=PER_TOKEN_MODEL)
     with pytest.raises(NotSupportedError, match="one vector per token"):
         provider.embed(["the sea", "the sky"])
+
+
+def test_the_developer_role_it_refuses_is_learned_once(connect: Any) -> None:
+    # It answers the developer role with a 500 validation report ("'input': 'developer'"):
+    # the provider sends the message as system instead, and from then on at once.
+    provider = connect(system_role="developer", max_tokens=4)
+    conversation = [SystemMessage("Be brief."), UserMessage("Hi")]
+    assert provider.complete(conversation).done
+    assert list(provider.learned().values()) == [["the developer role sent as system"]]
+    assert provider.dry_run(conversation)["body"]["messages"][0]["role"] == "system"
+    assert provider.complete(conversation).done
+    with pytest.raises(BadRequestError, match="validation error"):
+        connect(system_role="developer", learn_quirks=False).complete(conversation, max_tokens=4)
