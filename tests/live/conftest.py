@@ -51,6 +51,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     server = module.SERVER
     lacking: dict[str, str] = dict(getattr(module, "NOT_APPLICABLE", {}))
     elsewhere: dict[str, str] = dict(getattr(module, "ELSEWHERE", {}))
+    elsewhere.update(getattr(module, "UNVERIFIED", {}))
     keep, drop = [], []
     for item in items:
         own = item.path.name.removeprefix("test_").removesuffix(".py")
@@ -59,7 +60,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         names = [n for mark in item.iter_markers("live_feature") for n in mark.args]
         if names and all(n in lacking or n in elsewhere for n in names):
-            drop.append(item)  # n/a (written down below) or proven by another suite
+            drop.append(item)  # n/a (written down below), proven elsewhere, or unverifiable
             continue
         for name in names:
             if name not in lacking:
@@ -70,6 +71,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
     for name, reason in lacking.items():
         record_evidence({"server": server, "feature": name, "how": "n/a", "reason": reason})
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    module = server_module()
+    for title, table in (
+        ("n/a", getattr(module, "NOT_APPLICABLE", {})),
+        ("proven elsewhere", getattr(module, "ELSEWHERE", {})),
+        ("not tried (unverified)", getattr(module, "UNVERIFIED", {})),
+    ):
+        for feature, reason in table.items():
+            terminalreporter.write_line(f"{module.SERVER}, {feature}: {title}: {reason}")
 
 
 @pytest.fixture(scope="session")

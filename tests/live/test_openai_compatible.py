@@ -149,6 +149,44 @@ def test_a_tool_call_and_its_result_round_trip(live: Live, connect: Any) -> None
     assert second.done
 
 
+def test_a_whole_tool_answer_is_one_call(live: Live, connect: Any) -> None:
+    # llama-cpp-python (and LiteLLM relaying it) sends the call twice: as tool_calls and as the
+    # legacy function_call; an agent must run the tool once.
+    question = "What is the weather in Paris?"
+    answer = connect().complete(question, tools=[WEATHER], temperature=0, **live.tool_call)
+    (call,) = answer.tool_calls
+    assert call.name == "get_weather"
+    assert isinstance(call.parsed_arguments(), dict)
+    assert answer.finish_reason is FinishReason.TOOL_CALLS
+    assert answer.text == ""
+
+
+@feature("parallel tool calls")
+def test_two_calls_in_one_answer_come_apart(live: Live, connect: Any) -> None:
+    assert live.two_calls, "a server module must say how to force two calls, or why it cannot"
+    question = "What is the weather in Paris and in Rome?"
+    answer = connect().stream(question, tools=[WEATHER], temperature=0, **live.two_calls).collect()
+    assert [c.name for c in answer.tool_calls] == ["get_weather", "get_weather"]
+    cities = [c.parsed_arguments() for c in answer.tool_calls]
+    assert cities == [{"city": "Paris"}, {"city": "Rome"}]
+    assert len({c.id for c in answer.tool_calls}) == 2
+    assert answer.finish_reason is FinishReason.TOOL_CALLS
+
+
+@feature("think tags")
+def test_an_inline_think_block_comes_apart_from_the_answer(live: Live, connect: Any) -> None:
+    assert live.inline_think, "a server module must say how to force an inline think block"
+    provider = connect()
+    options = {"temperature": 0, **live.inline_think}
+    raw = provider.stream(PROMPT, think_tags="off", **options).collect()
+    assert raw.text == f"<think>{live.thought}</think>{live.constrained}"  # really inline
+    assert not raw.thoughts
+    streamed = provider.stream(PROMPT, **options).collect()
+    whole = provider.complete(PROMPT, **options)
+    for answer in (streamed, whole):
+        assert (answer.thoughts, answer.text) == (live.thought, live.constrained)
+
+
 @feature("reasoning field")
 def test_reasoning_comes_apart_from_the_answer(live: Live, connect: Any) -> None:
     answer = connect().complete(PROMPT, temperature=0, **live.reasoning)

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from jackfield import ContextLengthError, FinishReason
+from jackfield import ContextLengthError
 from tests.live.conftest import feature
 from tests.live.servers import Live
 from tests.live.servers import vllm as server
-from tests.live.test_openai_compatible import PROMPT, WEATHER
 
 
 @feature("embeddings")
@@ -22,51 +21,6 @@ def test_the_pooling_server_lists_its_model_as_one_that_embeds(live: Live, conne
     (model,) = pooling.list_models()
     assert model.id == server.EMBEDDING_MODEL
     assert model.kind == "embedding"
-
-
-@feature("parallel tool calls", "tool calls streamed")
-def test_two_forced_calls_stream_as_two(connect: Any) -> None:
-    rome = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
-    regex = server.tool_calls_regex(server.CALL, rome)
-    answer = (
-        connect()
-        .stream(
-            "What is the weather in Paris and in Rome?",
-            tools=[WEATHER],
-            temperature=0,
-            max_tokens=320,
-            extra_body={"structured_outputs": {"regex": regex}},
-        )
-        .collect()
-    )
-    assert [c.name for c in answer.tool_calls] == ["get_weather", "get_weather"]
-    assert [c.parsed_arguments() for c in answer.tool_calls] == [
-        {"city": "Paris"},
-        {"city": "Rome"},
-    ]
-    assert len({c.id for c in answer.tool_calls}) == 2
-    assert answer.finish_reason is FinishReason.TOOL_CALLS
-
-
-@feature("think tags")
-def test_an_inline_think_block_comes_apart_from_the_answer(connect: Any) -> None:
-    # No chat_template_kwargs.enable_thinking: the deepseek_v3 parser leaves the forced think
-    # block in `content`, as vLLM without a reasoning parser does.
-    provider = connect()
-    options = {
-        "temperature": 0,
-        "max_tokens": 96,
-        "extra_body": {"structured_outputs": {"regex": server.THINKING}},
-    }
-    raw = provider.stream(PROMPT, think_tags="off", **options).collect()
-    assert raw.text == f"<think>{server.THOUGHT}</think>{server.CONSTRAINED}"  # inline
-    assert not raw.thoughts
-    streamed = provider.stream(PROMPT, **options).collect()
-    whole = provider.complete(PROMPT, **options)
-    for answer in (streamed, whole):
-        assert answer.thoughts == server.THOUGHT
-        assert answer.text == server.CONSTRAINED
-        assert "<think>" not in answer.text
 
 
 @feature("model listing")

@@ -6,6 +6,9 @@ A module ``tests/live/servers/<name>.py`` has:
 - ``NOT_APPLICABLE``: ``{feature: reason}`` for what the server cannot do at all;
 - ``ELSEWHERE`` (optional): ``{feature: suite}`` for what another live suite proves (its checks
   are left out here and no evidence is written for them);
+- ``UNVERIFIED`` (optional): ``{feature: reason}`` for what the server can do but no request can
+  make it do on demand (its checks are left out, the cell stays unverified, and the run ends
+  by saying why);
 - ``serve()``: a context manager that installs nothing (its nox session did), makes or finds a
   model, starts the server on 127.0.0.1 on a free port, yields a :class:`Live` and stops it.
 """
@@ -40,6 +43,14 @@ class Live:
     tool_call: Mapping[str, Any] = attrs.field(factory=dict)
     """Call options that make the server call the ``get_weather`` tool (``tool_choice`` and
     whatever the server needs to force valid arguments), or empty when it cannot."""
+    two_calls: Mapping[str, Any] = attrs.field(factory=dict)
+    """Call options that make the server call ``get_weather`` twice in one answer, for Paris then
+    Rome, or empty when nothing can force it."""
+    inline_think: Mapping[str, Any] = attrs.field(factory=dict)
+    """Call options that make the server answer ``<think>{thought}</think>{constrained}`` with the
+    block inline in the answer's text (no reasoning parser of its own splits it off)."""
+    thought: str = ""
+    """The thought ``inline_think`` forces."""
     reasoning: Mapping[str, Any] = attrs.field(factory=dict)
     """Call options that make the server answer with reasoning apart (in a reasoning field), or
     empty when it cannot."""

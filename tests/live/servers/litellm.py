@@ -30,9 +30,13 @@ NOT_APPLICABLE = {
 }
 KEY = "sk-live-key"  # a master key starts with "sk-"
 MODELS = (backend.MODEL, backend.EMBEDDING_MODEL, backend.PER_TOKEN_MODEL)
-# No reasoning parser behind it: a grammar makes the model write a think block inline, which
-# LiteLLM moves into `reasoning_content` in a whole (non-streamed) answer.
-THINKING = 'root ::= "<think>" "waves" "</think>" "hello"'
+# The grammar behind it makes the model write a think block inline, which LiteLLM relays as it
+# comes when streaming and moves into `reasoning_content` in a whole answer.
+THINKING = backend.THINKING
+UNVERIFIED = {  # it relays what llama-cpp-python does
+    feature: f"llama-cpp-python behind it: {reason}"
+    for feature, reason in backend.UNVERIFIED.items()
+}
 # Everything LiteLLM would fetch from the internet, read from the package instead (the proxy
 # of 1.106 knows no LITELLM_OFFLINE_MODE; later ones do).
 OFFLINE = {
@@ -97,6 +101,8 @@ def serve() -> Iterator[Live]:
                     "max_tokens": 32,
                     "extra_body": {"grammar": THINKING},
                 },
+                inline_think={"max_tokens": 32, "extra_body": {"grammar": THINKING}},
+                thought="waves",
                 embedding_model=backend.EMBEDDING_MODEL,
                 process=process,
             )

@@ -32,11 +32,17 @@ NOT_APPLICABLE = {
     "timings": "llama-cpp-python 0.3.36 reports `usage` alone: no `timings` or durations in "
     "any answer.",
 }
+UNVERIFIED = {
+    "parallel tool calls": "it returns several calls only when its model picks them with "
+    '`tool_choice: "auto"` on a whole answer, which no grammar or bias can force.',
+}
 MODEL = "gemma-3-270m"
 EMBEDDING_MODEL = "gemma-3-270m-embed"
 PER_TOKEN_MODEL = "gemma-3-270m-per-token"
 KEY = "live-key"
 TOOL_CHOICE = {"type": "function", "function": {"name": "get_weather"}}
+# No reasoning parser: a grammar makes the model write a think block, which arrives inline.
+THINKING = 'root ::= "<think>" "waves" "</think>" "hello"'
 
 
 def packaged_model() -> Path:
@@ -106,6 +112,8 @@ def serve() -> Iterator[Live]:
             constrain={"extra_body": {"grammar": 'root ::= "hello"'}},
             constrained="hello",
             tool_call={"tool_choice": TOOL_CHOICE, "max_tokens": 48},
+            inline_think={"max_tokens": 32, "extra_body": {"grammar": THINKING}},
+            thought="waves",
             embedding_model=EMBEDDING_MODEL,
             # Any other model name is answered by the first model (the asked name echoed).
             any_model_name=True,

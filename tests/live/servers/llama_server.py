@@ -16,7 +16,11 @@ from tests.live.servers import Live
 SERVER = "llama.cpp"
 NOT_APPLICABLE: dict[str, str] = {}
 # One server cannot have both templates; tests/compat proves reasoning on a server of its own.
-ELSEWHERE = {"reasoning field": "tests/compat/test_llamacpp.py"}
+ELSEWHERE = {
+    "reasoning field": "tests/compat/test_llamacpp.py",
+    "think tags": "tests/compat/test_llamacpp.py",
+    "parallel tool calls": "tests/compat/test_llamacpp.py",
+}
 TEMPLATES = Path(__file__).parents[2] / "compat" / "templates"
 
 

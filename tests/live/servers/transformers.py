@@ -53,7 +53,7 @@ FORCED = {
 }
 """The answers the checks force, by name."""
 INLINE = {"think_tags": f"<think>{THOUGHT}</think>{CONSTRAINED}"}
-"""The answers the checks force from the Llama model (:attr:`Running.inline_model`), by name."""
+"""The answers the checks force from the Llama model (``Live.inline_think``), by name."""
 BIAS = 100.0
 """Far above a random model's logits (and its -18 for the tokens it never says unforced)."""
 
@@ -78,28 +78,6 @@ def forcing(model: Mapping[str, Any], text: str, max_new_tokens: int = 64) -> st
             "sequence_bias": bias,
         }
     )
-
-
-class Running:
-    """The server of one run (``Live.process``) and the ``generation_config`` forcing each
-    answer of :data:`FORCED`, by the same names; ``inline_model`` is the Llama model (its
-    text comes unparsed) and ``inline_forced`` the ``generation_config`` forcing each answer of
-    :data:`INLINE` from it."""
-
-    def __init__(
-        self,
-        server: ServerProcess,
-        forced: Mapping[str, str],
-        inline_model: str,
-        inline_forced: Mapping[str, str],
-    ) -> None:
-        self.server = server
-        self.forced = dict(forced)
-        self.inline_model = inline_model
-        self.inline_forced = dict(inline_forced)
-
-    def log(self) -> str:
-        return self.server.log()
 
 
 def _load(base: str, model: str) -> str:
@@ -164,9 +142,20 @@ def serve() -> Iterator[Live]:
                     "extra_body": {"generation_config": forced["tool_call"]},
                     "max_tokens": 64,
                 },
+                two_calls={
+                    "extra_body": {"generation_config": forced["two_calls"]},
+                    "max_tokens": 96,
+                },
+                # The Llama model's text is not parsed: the think block arrives inline.
+                inline_think={
+                    "model": str(llama),
+                    "extra_body": {"generation_config": inline["think_tags"]},
+                    "max_tokens": 64,
+                },
+                thought=THOUGHT,
                 reasoning={
                     "extra_body": {"generation_config": forced["reasoning"]},
                     "max_tokens": 64,
                 },
-                process=Running(server, forced, str(llama), inline),
+                process=server,
             )

@@ -40,6 +40,7 @@ THINKING = f"<think>{re.escape(THOUGHT)}</think>{CONSTRAINED}"
 """A structured-outputs regex for a think block then the answer. With ``enable_thinking`` the
 reasoning parser splits it off (``reasoning``); without, the block stays inline in ``content``."""
 CALL = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+ROME = '{"name": "get_weather", "arguments": {"city": "Rome"}}'
 """The call the tool-call check forces, in the Hermes format the ``hermes`` parser reads."""
 
 
@@ -144,6 +145,17 @@ def serve() -> Iterator[Live]:
                     "extra_body": {"structured_outputs": {"regex": tool_calls_regex(CALL)}},
                     "max_tokens": 160,
                 },
+                two_calls={
+                    "extra_body": {"structured_outputs": {"regex": tool_calls_regex(CALL, ROME)}},
+                    "max_tokens": 320,
+                },
+                # Without chat_template_kwargs.enable_thinking the deepseek_v3 parser leaves the
+                # forced block in `content`, as vLLM without a reasoning parser does.
+                inline_think={
+                    "extra_body": {"structured_outputs": {"regex": THINKING}},
+                    "max_tokens": 96,
+                },
+                thought=THOUGHT,
                 reasoning={
                     "extra_body": {
                         "chat_template_kwargs": {"enable_thinking": True},
