@@ -167,8 +167,11 @@ def test_models_and_status_without_spending_a_token(llama: LlamaServer, connect:
     (model,) = provider.list_models()
     assert model.id == "gemma-3-270m-q4_k_m"  # the launcher names it after the file
     assert model.context_length == 1024  # the slot's context, learned from the server
-    assert model.capabilities is not None
-    assert model.capabilities.max_context == 1024
+    # What /props publishes: the context, the modalities (a text model) and what the chat
+    # template can do (the model's fallback template knows no tools); the rest is unknown.
+    assert model.capabilities == jackfield.Capabilities.published(
+        max_context=1024, vision=False, tools=False, system_prompt=True
+    )
     status = provider.status()
     assert status.connected
     assert status.server_kind == "llama.cpp"
@@ -227,6 +230,9 @@ def test_real_tool_calls_and_the_result_round_trip(llama_tools: LlamaServer, con
     follow_up = [*messages, stream.response.to_message(), ToolMessage(call.id, "sunny, 24 C")]
     answer = provider.complete(follow_up, tools=[tool], max_tokens=48, temperature=0)
     assert answer.completion is not None  # the server accepted the tool result
+    (model,) = provider.list_models()  # and /props says this template can do tools
+    assert model.capabilities is not None
+    assert model.capabilities.tools is True
 
 
 @live("parallel tool calls")
