@@ -74,6 +74,7 @@ class SSEDecoder:
         "_extra_fields",
         "_idle",
         "_plain",
+        "_size",
         "_skip_lf",
         "last_event_id",
         "max_event_size",
@@ -99,7 +100,10 @@ class SSEDecoder:
         self._bom_pending = True  # the stream's first character may be a BOM to drop
         self._skip_lf = False  # the last chunk ended in CR: an LF starting this one is its pair
         self._check_start = True  # either of the two above
-        self._buffer = ""
+        # The line still waiting for its end, in pieces (joined once, when it ends: adding each
+        # piece to a string would copy the line again for every piece) and its size.
+        self._buffer: list[str] = []
+        self._size = 0
         self._closed = False
         self._data: list[str] = []
         self._data_size = 0
@@ -138,16 +142,28 @@ class SSEDecoder:
             if text[-1] == "\r":
                 self._skip_lf = self._check_start = True
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if self._buffer:
-            text = self._buffer + text
+        size = self._size + len(text)  # at most this much can be one line
         lines = text.split("\n")
-        buffer = self._buffer = lines.pop()
-        if len(text) > self.max_line_size:
-            for line in (buffer, *lines):
+        buffer = self._buffer
+        if len(lines) == 1:  # no line end: the line goes on (only the new text was searched)
+            if text:
+                buffer.append(text)
+                self._size = size
+                if size > self.max_line_size:
+                    self._line_too_long(size)
+            return []
+        if buffer:
+            buffer.append(lines[0])
+            lines[0] = "".join(buffer)
+            buffer.clear()
+        tail = lines.pop()
+        if tail:
+            buffer.append(tail)
+        self._size = len(tail)
+        if size > self.max_line_size:
+            for line in (tail, *lines):
                 if len(line) > self.max_line_size:
                     self._line_too_long(len(line))
-        if not lines:
-            return []
         return self._process(lines)
 
     def single_data(self, chunk: bytes) -> bytes | None:
@@ -188,8 +204,9 @@ class SSEDecoder:
         tail = self._decoder.decode(b"", final=True)
         if self._check_start:
             tail = self._start(tail)
-        tail = self._buffer + tail
-        self._buffer = ""
+        tail = "".join(self._buffer) + tail
+        self._buffer.clear()
+        self._size = 0
         if tail:
             self._process([tail])
         if self._data:

@@ -1,7 +1,7 @@
 """Reasoning inlined in the answer as ``<think>...</think>``, split out while streaming.
 
-Modes: ``auto`` treats a think block at the very start of the answer (after optional
-whitespace) as reasoning; ``open`` means the answer starts inside a block that the chat
+Modes: ``auto`` treats a think block at the very start of the answer (after at most
+:data:`MAX_LEADING_SPACE` characters of whitespace) as reasoning; ``open`` means the answer starts inside a block that the chat
 template opened, so only the closing tag appears. Tags may be split across any number of
 deltas. Whitespace right after either tag is dropped (as servers' reasoning parsers do);
 everything else is kept exactly.
@@ -14,11 +14,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["ThinkSplitter", "ThinkTags"]
+__all__ = ["MAX_LEADING_SPACE", "ThinkSplitter", "ThinkTags"]
 
 ThinkTags = Literal["auto", "open", "off"]
 """How a provider treats ``<think>`` tags in answer text: ``auto`` splits a block at the start,
 ``open`` assumes the template opened one, ``off`` leaves the text alone."""
+
+MAX_LEADING_SPACE = 256
+"""In ``auto`` mode, the most whitespace a think block may follow at the start of the answer.
+Past it the answer is plain text at once: whitespace is not held back for long (a model
+stuck emitting whitespace, a known JSON-mode failure, shows it as it comes), and holding it
+costs a bounded amount of work per delta."""
 
 _START, _OPENED, _THOUGHT, _AFTER, _TEXT = range(5)
 
@@ -58,7 +64,9 @@ class ThinkSplitter:
                 break
             if self.state == _START:
                 body = text.lstrip()
-                if body.startswith(self._open):
+                if len(text) - len(body) > MAX_LEADING_SPACE:
+                    self.state = _TEXT  # too much whitespace for a block to follow
+                elif body.startswith(self._open):
                     self.state = _OPENED
                     text = body[len(self._open) :]
                 elif not body or self._open.startswith(body):

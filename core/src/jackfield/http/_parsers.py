@@ -3,6 +3,12 @@
 The rule: a parser that meets an error after assembling fragments from the same bytes delivers
 those fragments first (it returns them and sets ``error``, which the driver raises right after),
 so what arrived is never lost.
+
+A body that says it is complete before the connection ends (OpenAI's ``[DONE]``, Ollama's final
+``done`` object) sets the parser's ``finished``; the driver then calls ``close()`` at once, which
+gives the last fragments exactly as at the end of the body, and stops reading. Values after the
+one that finished the body (in the same chunk) are not assembled, and whatever is fed after it
+is ignored.
 """
 
 from __future__ import annotations
@@ -44,33 +50,65 @@ class EventParser:
     into fragments (raising a :class:`~jackfield.ProviderError` for an error the server
     reported), and ``finish`` gives the last fragments when the body ends.
 
-    Each value counts as progress for the idle timeout.
+    ``ended``, asked after each value, says whether the body has said it is complete (Ollama's
+    ``done``); a subclass may set ``finished`` itself instead (OpenAI's ``[DONE]``). Once
+    ``finished``, later values and bytes are ignored and :meth:`close` gives ``finish``'s
+    fragments without asking the decoder for more.
+
+    Each value counts as progress for the idle timeout. A decoder that returns values and then
+    holds an error met later in the same bytes (its ``error``, as
+    :class:`~jackfield.provider.NDJSONDecoder` does) has it raised after those values, unless
+    one of them finished the body.
     """
 
-    __slots__ = ("_assemble", "_decoder", "_finish", "error", "progress")
+    __slots__ = ("_assemble", "_decoder", "_ended", "_finish", "error", "finished", "progress")
 
     def __init__(
         self,
         decoder: Decoder,
         assemble: Callable[[Any], Sequence[Fragment]],
         finish: Callable[[], Sequence[Fragment]],
+        *,
+        ended: Callable[[], bool] | None = None,
     ) -> None:
         self._decoder = decoder
         self._assemble = assemble
         self._finish = finish
+        self._ended = ended
         self.progress = 0
         self.error: ProviderError | None = None
+        self.finished = False
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
-        """The fragments of the values these bytes complete."""
+        """The fragments of the values these bytes complete (none once ``finished``)."""
+        if self.finished:
+            return EMPTY
         values = self._decoder.feed(chunk)
-        return self.deliver(values) if values else EMPTY
+        if not values:
+            return EMPTY
+        out = self.deliver(values)
+        held: ProviderError | None = getattr(self._decoder, "error", None)
+        if held is not None:
+            self._held(held, out)
+        return out
+
+    def _held(self, error: ProviderError, out: list[Fragment]) -> None:
+        """The decoder's error after the values it returned: raised now, or after ``out``."""
+        if self.finished or self.error is not None:
+            return  # the body was complete before it; or an earlier error comes first
+        if not out:
+            raise error
+        self.error = error
 
     def deliver(self, values: Iterable[Any]) -> list[Fragment]:
-        """Assemble decoded values; an error after some fragments waits in ``error``."""
+        """Assemble decoded values; an error after some fragments waits in ``error``; values
+        after the one that finished the body are ignored."""
         out: list[Fragment] = []
         assemble = self._assemble
+        ended = self._ended
         for value in values:
+            if self.finished:
+                break
             self.progress += 1
             try:
                 out += assemble(value)
@@ -79,10 +117,15 @@ class EventParser:
                     raise
                 self.error = exc
                 break
+            if ended is not None and ended():
+                self.finished = True
         return out
 
     def close(self) -> Sequence[Fragment]:
-        """The body ended: the last values' fragments, then ``finish``'s."""
+        """The body ended, or said it was complete: the last values' fragments, then
+        ``finish``'s."""
+        if self.finished:  # what the decoder still holds came after the end
+            return self._finish()
         out = self.deliver(self._decoder.close())
         if self.error is not None:
             return out
@@ -92,7 +135,7 @@ class EventParser:
 class WholeBodyParser:
     """A body read whole (up to ``limit`` bytes), then parsed once by ``assemble``."""
 
-    __slots__ = ("_assemble", "_body", "_label", "_limit", "error", "progress")
+    __slots__ = ("_assemble", "_body", "_label", "_limit", "error", "finished", "progress")
 
     def __init__(
         self, assemble: Callable[[bytes], Sequence[Fragment]], *, limit: int, label: str
@@ -103,6 +146,7 @@ class WholeBodyParser:
         self._label = label
         self.progress = 0
         self.error: ProviderError | None = None
+        self.finished = False  # the body's end is the end of the connection
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
         """Keep the bytes (no fragments until the body is whole)."""
@@ -125,7 +169,16 @@ class UnexpectedBodyParser:
     """A body of a type the provider does not read (an HTML page from a proxy, say): a clear
     error showing its start. ``expected`` says what was, ``hint`` what to check."""
 
-    __slots__ = ("_body", "_content_type", "_expected", "_hint", "_label", "error", "progress")
+    __slots__ = (
+        "_body",
+        "_content_type",
+        "_expected",
+        "_hint",
+        "_label",
+        "error",
+        "finished",
+        "progress",
+    )
 
     SHOWN = 2048
 
@@ -137,6 +190,7 @@ class UnexpectedBodyParser:
         self._body = bytearray()
         self.progress = 0
         self.error: ProviderError | None = None
+        self.finished = False  # never: it ends in an error
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
         """Keep the start of the body, to show it; enough of it is an error at once."""

@@ -8,7 +8,13 @@ import orjson
 
 from jackfield import Fragment, MalformedStreamError
 from jackfield.http import EventParser, UnexpectedBodyParser, WholeBodyParser, snippet
-from jackfield.provider import Limits, ServerSentEvent, SSEDecoder, error_from_payload
+from jackfield.provider import (
+    Limits,
+    NDJSONDecoder,
+    ServerSentEvent,
+    SSEDecoder,
+    error_from_payload,
+)
 from jackfield_openai._assembler import ChunkAssembler
 
 __all__ = ["SSEParser", "choose_parser", "whole_body_parser"]
@@ -19,11 +25,26 @@ DONE = "[DONE]"
 _DONE_BYTES = DONE.encode()
 
 
-def _loads_or_text(data: str) -> object:
+_UNREADABLE = object()
+
+
+def _loads(data: str | bytes) -> object:
+    """A chunk's JSON: orjson's strict reading, else the lenient one (a non-finite number as
+    ``None``, a lone surrogate as U+FFFD, so one odd value does not cost the whole answer),
+    else ``_UNREADABLE``."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return data
+        pass
+    try:
+        return NDJSONDecoder.lenient_loads(data)
+    except ValueError:
+        return _UNREADABLE
+
+
+def _loads_or_text(data: str) -> object:
+    payload = _loads(data)
+    return data if payload is _UNREADABLE else payload
 
 
 class SSEParser(EventParser):
@@ -34,9 +55,12 @@ class SSEParser(EventParser):
     says when that is exact); a payload holding one text delta skips the general assembly
     (:meth:`ChunkAssembler.text_only` says when). Either answers ``None`` to send the chunk
     down the general path.
+
+    ``[DONE]`` sets ``finished``: the answer is complete even if the server keeps the connection
+    open, and whatever it sends after is ignored.
     """
 
-    __slots__ = ("_assembler", "_done", "_single", "_sse", "_text_only")
+    __slots__ = ("_assembler", "_single", "_sse", "_text_only")
 
     def __init__(self, assembler: ChunkAssembler, *, max_event_size: int) -> None:
         self._sse = SSEDecoder(
@@ -46,20 +70,21 @@ class SSEParser(EventParser):
         self._assembler = assembler
         self._single = self._sse.single_data
         self._text_only = assembler.text_only
-        self._done = False
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
+        if self.finished:
+            return _EMPTY  # after [DONE] (some servers keep talking)
         data = self._single(chunk)
-        if data is None or self._done:
+        if data is None:
             return self.deliver(self._sse.feed(chunk))
         if data == _DONE_BYTES:
             self.progress += 1
-            self._done = True
+            self.finished = True
             return _EMPTY
         try:
             payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return self.deliver(self._sse.feed(chunk))  # the general path says what is wrong
+        except orjson.JSONDecodeError:  # the general path reads it leniently, or says why not
+            return self.deliver(self._sse.feed(chunk))
         self.progress += 1
         if type(payload) is dict:
             text = self._text_only(payload)
@@ -69,27 +94,22 @@ class SSEParser(EventParser):
 
     def _event(self, event: ServerSentEvent) -> Sequence[Fragment]:
         data = event.data
-        if self._done:
-            return _EMPTY  # after [DONE] (some servers keep talking)
-        if data == DONE:
-            self._done = True
+        if data == DONE:  # deliver() reads no event after this one
+            self.finished = True
             return _EMPTY
         label = self._assembler.label
         if event.event == "error":  # llama.cpp's legacy "error:" field
             raise error_from_payload(_loads_or_text(data), label)
-        try:
-            payload = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise MalformedStreamError(
-                f"{label}: an event is not valid JSON: {snippet(data)!r}"
-            ) from None
+        payload = _loads(data)
+        if payload is _UNREADABLE:
+            raise MalformedStreamError(f"{label}: an event is not valid JSON: {snippet(data)!r}")
         return self._assembler.chunk(payload)
 
     def _end(self) -> Sequence[Fragment]:
         last = self._sse.unterminated
-        if not self._done and last is not None and last.data.strip() == DONE:
-            self._done = True  # KoboldCpp ends with "data: [DONE]" and no blank line
-        return self._assembler.finish(clean=self._done)
+        # KoboldCpp ends with "data: [DONE]" and no blank line
+        clean = self.finished or (last is not None and last.data.strip() == DONE)
+        return self._assembler.finish(clean=clean)
 
 
 def whole_body_parser(assembler: ChunkAssembler, *, limit: int) -> WholeBodyParser:
@@ -97,12 +117,11 @@ def whole_body_parser(assembler: ChunkAssembler, *, limit: int) -> WholeBodyPars
     label = assembler.label
 
     def assemble(body: bytes) -> Sequence[Fragment]:
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
+        payload = _loads(body)
+        if payload is _UNREADABLE:
             raise MalformedStreamError(
                 f"{label}: the response is not valid JSON: {snippet(body)!r}"
-            ) from None
+            )
         if isinstance(payload, dict) and "choices" not in payload and "error" not in payload:
             raise MalformedStreamError(
                 f"{label}: the response is JSON but not a chat completion: {snippet(body)!r}"
