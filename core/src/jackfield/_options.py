@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import attrs
 
 from jackfield._errors import ConfigError, Issue, OptionsError, Path, format_path
+from jackfield._secret import MASK, is_secret_header, mask_url
 
 __all__ = [
     "AGENT",
@@ -228,7 +229,7 @@ class Resolved:
         rows = []
         for path, value in _leaves(effective if effective is not None else self.value, ()):
             origin = self.source(path)
-            rows.append((format_path(path, root=""), _show(value), origin or "(default)"))
+            rows.append((format_path(path, root=""), _show(value, path), origin or "(default)"))
         if not rows:
             return "(no options set)"
         width_path = max(len(r[0]) for r in rows)
@@ -238,7 +239,14 @@ class Resolved:
         )
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, path: Path = ()) -> str:
+    """A value as the explain table shows it: credentials masked (a header named like a
+    credential, a URL's password; secrets show their reference)."""
+    if isinstance(value, str):
+        if len(path) >= 2 and path[-2] == "headers" and is_secret_header(str(path[-1])):
+            value = MASK
+        else:
+            value = mask_url(value)
     try:
         return json.dumps(value, ensure_ascii=False, default=_shown)
     except ValueError:

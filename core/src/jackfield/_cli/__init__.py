@@ -5,7 +5,8 @@ never loads httpx or a provider; each command imports what it needs when it runs
 
 Exit codes: 0 success, 1 a provider or server failed, 2 usage or configuration errors, 130
 interrupted, 141 the output pipe closed (``| head``). Expected failures print one clear message
-(``--verbose`` adds the traceback).
+(``--verbose`` adds the traceback). What servers and models say is written with terminal
+control sequences shown escaped, and ``--json`` output is always valid JSON.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from jackfield._cli.survey import (
     cmd_schema,
     cmd_status,
 )
+from jackfield._cli.terminal import safe_streams
 
 __all__ = ["COMMANDS", "main", "parser"]
 
@@ -48,8 +50,8 @@ def main(
     argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the command line; returns the exit status."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # Everything written is made safe for a terminal (see jackfield._cli.terminal).
+    out, err = safe_streams(out or sys.stdout, err or sys.stderr)
     args = parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args, out, err)

@@ -10,7 +10,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["UsageError", "assignments", "call_options", "parser"]
+__all__ = [
+    "PROBE_SECONDS",
+    "UsageError",
+    "assignments",
+    "call_options",
+    "parser",
+    "positive_seconds",
+]
 
 
 class UsageError(Exception):
@@ -33,11 +40,13 @@ def parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="models of some or all reachable instances")
     models.add_argument("instances", nargs="*", help="instances (default: all that answer)")
     models.add_argument("--json", action="store_true", help="JSON output")
+    probe_timeout(models)
 
     for name in ("status", "doctor"):
         status = commands.add_parser(name, help="is each instance reachable? (no tokens spent)")
         status.add_argument("instances", nargs="*", help="instances (default: all)")
         status.add_argument("--json", action="store_true", help="JSON output")
+        probe_timeout(status)
 
     discover = commands.add_parser(
         "discover", help="find servers on the default local ports (or at the given addresses)"
@@ -45,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     discover.add_argument(
         "urls", nargs="*", metavar="URL", help="OpenAI-compatible API roots to probe instead"
     )
-    discover.add_argument("--timeout", type=float, default=1.5, help="seconds per probe")
+    discover.add_argument("--timeout", type=positive_seconds, default=1.5, help="seconds per probe")
 
     chat = commands.add_parser("chat", help="chat with a model or an agent, streamed")
     chat.add_argument("-m", "--model", required=True, help="agent name, or <instance>:<model>")
@@ -64,6 +73,31 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of the configuration file")
     return parser
+
+
+PROBE_SECONDS = 10.0
+"""How long ``status`` and ``models`` wait for one instance, every request included."""
+
+
+def probe_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=PROBE_SECONDS,
+        metavar="SECONDS",
+        help=f"the most each instance may take, all its requests included (default "
+        f"{PROBE_SECONDS:g}); instances are asked at the same time",
+    )
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return seconds
 
 
 def option_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from jackfield._cli.args import UsageError, call_options
 from jackfield._cli.report import FAILED, INTERRUPTED, OK
 from jackfield._cli.survey import load_host
+from jackfield._cli.terminal import raw
 
 if TYPE_CHECKING:
     from jackfield._host import Agent
@@ -91,13 +92,13 @@ def _turn(
                 if args.no_thoughts:
                     continue
                 if not in_thought:
-                    err.write("\x1b[2m[thinking] " if dim else "[thinking] ")
+                    raw(err, "\x1b[2m[thinking] " if dim else "[thinking] ")
                     in_thought = True
                 err.write(fragment.text)
                 err.flush()
             elif isinstance(fragment, TextDelta):
                 if in_thought:
-                    err.write("\x1b[0m\n" if dim else "\n")
+                    raw(err, "\x1b[0m\n" if dim else "\n")
                     in_thought = False
                 if first is None:
                     first = time.perf_counter()
@@ -110,16 +111,20 @@ def _turn(
                 )
             elif isinstance(fragment, Completion) and fragment.choice == 0:
                 if in_thought:
-                    err.write("\x1b[0m\n" if dim else "\n")
+                    raw(err, "\x1b[0m\n" if dim else "\n")
                     in_thought = False
                 out.write("\n")
                 err.write(_summary(fragment, started, first) + "\n")
     except KeyboardInterrupt:
         stream.close()
+        if in_thought and dim:
+            raw(err, "\x1b[0m")
         err.write("\n[interrupted: generation stopped]\n")
         return INTERRUPTED, None
     except ProviderError as exc:
         stream.close()
+        if in_thought and dim:
+            raw(err, "\x1b[0m")
         if args.json:
             line = {"type": "error", "error": type(exc).__name__, "message": str(exc)}
             out.write(json.dumps(line, ensure_ascii=False) + "\n")

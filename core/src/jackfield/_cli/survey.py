@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 from jackfield._cli.args import call_options
 from jackfield._cli.report import FAILED, OK
+from jackfield._secret import mask_url
 
 if TYPE_CHECKING:
     from jackfield._host import Host
+
+T = TypeVar("T")
 
 __all__ = [
     "cmd_discover",
@@ -57,38 +62,103 @@ def cmd_providers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return OK
 
 
-PROBE = {"timeouts": {"connect": 1.0, "first_byte": 5.0}, "retries": {"attempts": 0}}
-
-
-def _probe(host: Host, name: str) -> Any:
-    """A provider for one quick look: short timeouts and no retries when it has them."""
+def _probe(host: Host, name: str, seconds: float) -> Any:
+    """A provider for one quick look: short timeouts (``seconds`` in all) and no retries when
+    it has them."""
     import attrs
 
     options_class = host.registry.options_class(host.instance(name).provider)
     fields = {field.name for field in attrs.fields(options_class)}
-    return host.create(name, {k: v for k, v in PROBE.items() if k in fields})
+    probe: dict[str, Any] = {
+        "timeouts": {
+            "connect": min(1.0, seconds),
+            "first_byte": min(5.0, seconds),
+            "total": seconds,
+        },
+        "retries": {"attempts": 0},
+    }
+    return host.create(name, {k: v for k, v in probe.items() if k in fields})
+
+
+async def _bounded(work: Awaitable[T], seconds: float, name: str) -> T:
+    """``work``'s result, or a :class:`~jackfield.ServiceTimeoutError` once ``seconds`` have
+    passed (a server sending its answer a byte at a time keeps every per-read deadline happy:
+    only a bound on the whole probe ends it)."""
+    import asyncio
+
+    from jackfield._errors import ServiceTimeoutError
+
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except asyncio.TimeoutError:
+        raise ServiceTimeoutError(
+            f"{name}: no complete answer within {seconds:g} s: the server is too slow, or "
+            "sends its answer a trickle at a time (--timeout sets the limit)",
+            phase="total",
+        ) from None
+
+
+def _probes(host: Host, args: argparse.Namespace) -> dict[str, Any]:
+    """A probe provider (or the exception that stopped its making) per instance asked: those
+    named, else all. A named instance that cannot be made (an unknown name, a malformed
+    option) is the command's usage error, before anything is asked; among all instances, it
+    is a failure of its own."""
+    from jackfield._errors import JackfieldError
+
+    def made(name: str) -> Any:
+        try:
+            return _probe(host, name, args.timeout)
+        except Exception as exc:
+            if args.instances and isinstance(exc, JackfieldError):
+                raise
+            return exc
+
+    probes: dict[str, Any] = {}
+    try:
+        for name in args.instances or host.instance_names():
+            probes[name] = made(name)
+    except BaseException:
+        for provider in probes.values():
+            if not isinstance(provider, BaseException):
+                provider.close()
+        raise
+    return probes
+
+
+async def _close(provider: Any) -> None:
+    with contextlib.suppress(Exception):  # closing never costs an instance its row
+        await provider.aclose()
+
+
+def _failure(name: str, exc: Exception) -> str:
+    """One line saying why an instance could not be asked (a plugin's bug included)."""
+    from jackfield._errors import JackfieldError
+
+    if isinstance(exc, JackfieldError):
+        return str(exc)
+    return f"{name}: unexpected {type(exc).__name__}: {exc} (a bug in its provider?)"
 
 
 def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
-    from jackfield._errors import JackfieldError
-
     host = load_host(args)
     named = bool(args.instances)
-    names = args.instances or host.instance_names()
+    probes = _probes(host, args)
 
-    async def one(name: str) -> tuple[str, Any]:
-        provider = _probe(host, name)
+    async def one(name: str, provider: Any) -> tuple[str, Any]:
+        # Each instance fails alone, in its own line: never the whole report.
+        if isinstance(provider, Exception):
+            return name, provider
         try:
-            return name, await provider.alist_models()
-        except JackfieldError as exc:
+            return name, await _bounded(provider.alist_models(), args.timeout, name)
+        except Exception as exc:  # noqa: BLE001
             return name, exc
         finally:
-            await provider.aclose()
+            await _close(provider)
 
     async def run() -> list[tuple[str, Any]]:
-        return list(await asyncio.gather(*(one(name) for name in names)))
+        return list(await asyncio.gather(*(one(*probe) for probe in probes.items())))
 
     rows, failures = [], []
     for name, result in asyncio.run(run()):
@@ -108,15 +178,37 @@ def cmd_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             context = model.context_length or "?"
             out.write(f"{name:<16} {model.id:<48} context {context:<8} {model.kind}\n")
     if named and failures:
-        for _, failure in failures:
-            err.write(f"jackfield: {failure}\n")
+        for name, failure in failures:
+            err.write(f"jackfield: {_failure(name, failure)}\n")
         return FAILED
     if not named and not rows:
         err.write("no instance answered; `jackfield status` says why\n")
     return OK
 
 
+def _failed_status(name: str, exc: Exception) -> Any:
+    """The status row of an instance whose probe raised instead of answering."""
+    from jackfield._errors import ConfigError, ServiceConnectionError, ServiceTimeoutError
+    from jackfield._info import Status
+
+    if isinstance(exc, ConfigError):
+        failed = "configuration"
+    elif isinstance(exc, ServiceTimeoutError):
+        failed = "timeout"
+    else:
+        failed = "error"
+    connected = not isinstance(exc, (ConfigError, ServiceConnectionError))
+    if isinstance(exc, ServiceTimeoutError) and exc.phase == "connect":
+        connected = False
+    return Status(connected=connected, error=_failure(name, exc), details={"failed": failed})
+
+
 def _advice(status: Any, key: str) -> str:
+    failed = status.details.get("failed") if isinstance(status.details, dict) else None
+    if failed == "configuration":
+        return "fix this instance's options (the error above says which)"
+    if failed == "timeout":
+        return "the server did not finish answering in time: is it overloaded, or another kind of server?"
     if not status.connected:
         return "nothing answers there: start the server, or set base_url for this instance"
     if key.startswith("missing (env:"):  # the key is configured, its variable is not set
@@ -140,18 +232,23 @@ def cmd_status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import asyncio
 
     host = load_host(args)
-    names = args.instances or host.instance_names()
+    probes = _probes(host, args)
     configured = set(host.config.instances) | set(args.instances)
 
-    async def one(name: str) -> tuple[str, Any, str]:
-        provider = _probe(host, name)
+    async def one(name: str, provider: Any) -> tuple[str, Any, str]:
+        # Each instance fails alone, in its own row: never the whole report.
+        if isinstance(provider, Exception):
+            return name, _failed_status(name, provider), "-"
         try:
-            return name, await provider.astatus(), _key_state(provider)
+            status = await _bounded(provider.astatus(), args.timeout, name)
+        except Exception as exc:  # noqa: BLE001
+            status = _failed_status(name, exc)
         finally:
-            await provider.aclose()
+            await _close(provider)
+        return name, status, _key_state(provider)
 
     async def run() -> list[tuple[str, Any, str]]:
-        return list(await asyncio.gather(*(one(name) for name in names)))
+        return list(await asyncio.gather(*(one(*probe) for probe in probes.items())))
 
     results = asyncio.run(run())
     failed = False
@@ -225,14 +322,16 @@ def cmd_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             provider = registry.create_instance(name, probe_options)
         try:
-            return base, await provider.astatus()
+            return base, await _bounded(provider.astatus(), args.timeout * 4, base)
+        except Exception:  # noqa: BLE001 - whatever answers like this is not a server we know
+            return base, None
         finally:
-            await provider.aclose()
+            await _close(provider)
 
     async def run() -> list[tuple[str, Any]]:
         return list(await asyncio.gather(*(probe(base) for base in candidates)))
 
-    found = [(base, status) for base, status in asyncio.run(run()) if status.connected]
+    found = [(base, status) for base, status in asyncio.run(run()) if status and status.connected]
     if not found:
         where = "the addresses given" if args.urls else "the default local ports"
         out.write(f"no server answers on {where} ({len(candidates)} probed)\n")
@@ -246,9 +345,10 @@ def cmd_discover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             instance = f"{instance}-{urlsplit(base).port}"
         named.add(instance)
         models = ", ".join(status.models[:3]) or "no models listed"
-        out.write(f"# found {kind} at {base} ({models})\n")
+        shown = mask_url(base)  # a password given on the command line is not echoed
+        out.write(f"# found {kind} at {shown} ({models})\n")
         provider_type = candidates[base][0]
-        out.write(f'[providers.{instance}]\ntype = "{provider_type}"\nbase_url = "{base}"\n')
+        out.write(f'[providers.{instance}]\ntype = "{provider_type}"\nbase_url = "{shown}"\n')
         if status.error:
             out.write(f"# note: {status.error.splitlines()[0]}\n")
         out.write("\n")

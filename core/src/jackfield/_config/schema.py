@@ -53,7 +53,16 @@ def _type_schema(t: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if origin is typing.Literal:
         return {"enum": list(args)}
     if origin is typing.Union or isinstance(t, types.UnionType):
-        return {"anyOf": [_type_schema(a, defs) for a in args]}
+        union: dict[str, Any] = {"anyOf": []}
+        for arg in args:  # nested choices flattened, each once (``str | Secret``)
+            member = _type_schema(arg, defs)
+            nested = set(member) <= {"anyOf", "description"}
+            if nested and "description" in member:
+                union.setdefault("description", member["description"])
+            for choice in member["anyOf"] if nested else [member]:
+                if choice not in union["anyOf"]:
+                    union["anyOf"].append(choice)
+        return union
     if origin in (list, tuple, Sequence) or t in (list, tuple):
         item = args[0] if args else Any
         return {"type": "array", "items": _type_schema(item, defs)}

@@ -28,6 +28,7 @@ from jackfield._errors import (
     ServerError,
     ServiceTimeoutError,
 )
+from jackfield._secret import NO_SCRUB, Scrubber
 
 __all__ = ["error_for_response", "error_from_payload"]
 
@@ -199,16 +200,19 @@ def error_for_response(
     *,
     label: str,
     url: str,
-    secret: str | None = None,
+    secret: str | Scrubber | None = None,
 ) -> ProviderError:
-    """The error for a non-2xx response; the API key is scrubbed from anything shown."""
-    text = body.decode("utf-8", "replace")
-    if secret:  # servers echo keys back: scrub before anything is kept or shown
-        text = text.replace(secret, "********")
+    """The error for a non-2xx response. ``secret``: the call's secrets (a key, or a
+    :class:`~jackfield._secret.Scrubber` of them), masked in everything kept or shown (the
+    message, the parsed body, the request id), escaped forms included: servers echo them."""
+    scrub = secret if isinstance(secret, Scrubber) else Scrubber((secret,)) if secret else NO_SCRUB
+    text = scrub.text(body.decode("utf-8", "replace"))
     try:
         payload: Any = json.loads(text) if text.strip() else None
     except (ValueError, RecursionError):
         payload = None
+    if payload is not None and scrub:  # "\u"-escaped secrets are whole again once parsed
+        payload = scrub.value(payload)
     if payload is None:
         message = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()[:300]
         kind, code, details = None, None, {}  # type: tuple[str | None, Any, Mapping[str, Any]]
@@ -237,9 +241,10 @@ def error_for_response(
             f"HTTP {status}: {url} redirects{where}; redirects are not followed (credentials "
             "stay with the server you named), so set base_url to where the API now lives"
         )
-    if secret:
-        message = message.replace(secret, "********")
+    message = scrub.text(message)  # after HTML entities were decoded
     request_id = headers.get("x-request-id") or headers.get("request-id")
+    if request_id and scrub:
+        request_id = scrub.text(request_id)
     error = _build(
         status, message, kind, code, details, label=label, request_id=request_id, body=payload
     )

@@ -8,13 +8,15 @@
   and retry policy, pure, with the clock and the randomness as arguments;
 - :class:`EventParser`, :class:`WholeBodyParser`, :class:`UnexpectedBodyParser`: body parsers
   that deliver what arrived before an error;
-- :func:`mask_headers`, :func:`check_base_url`, :func:`check_headers`, :func:`is_loopback`,
+- :func:`mask_headers`, :func:`mask_url`, :func:`is_secret_header`, :class:`Scrubber`,
+  :func:`check_base_url`, :func:`check_headers`, :func:`is_loopback`,
   :func:`warn_if_key_exposed`: keeping credentials where they belong.
 
 httpx is imported when the first connection pool is built, so options classes import this
 package without it.
 """
 
+from jackfield._secret import Scrubber
 from jackfield.http._clients import Clients
 from jackfield.http._exchange import HTTPExchange
 from jackfield.http._operation import HTTPOperation
@@ -48,7 +50,9 @@ from jackfield.http._security import (
     check_base_url,
     check_headers,
     is_loopback,
+    is_secret_header,
     mask_headers,
+    mask_url,
     warn_if_key_exposed,
 )
 from jackfield.http._target import KeyHeader, Target
@@ -74,6 +78,7 @@ __all__ = [
     "Retries",
     "RetryPolicy",
     "Reviser",
+    "Scrubber",
     "Target",
     "Timeouts",
     "UnexpectedBodyParser",
@@ -81,7 +86,9 @@ __all__ = [
     "check_base_url",
     "check_headers",
     "is_loopback",
+    "is_secret_header",
     "mask_headers",
+    "mask_url",
     "parse_retry_after",
     "snippet",
     "warn_if_key_exposed",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from jackfield._errors import ConfigError
-from jackfield._secret import Secret
-from jackfield.http._security import MASK, is_loopback
+from jackfield._secret import Scrubber, Secret, remember
+from jackfield.http._security import MASK, is_loopback, protect_logs, secret_values
 
 __all__ = ["KeyHeader", "Target"]
 
@@ -20,9 +21,22 @@ class Target:
 
     ``missing_key``: what to say when a key is required and none is configured (``None``: a key
     is optional).
+
+    A ``user:password@`` in ``base_url`` is taken out of it: ``base_url`` is the address alone,
+    safe to show anywhere (errors, reprs, status, dry runs, logs), and the user and password go
+    in an ``Authorization: Basic`` header, as they would have (``userinfo`` holds them).
     """
 
-    __slots__ = ("base_url", "https", "key", "key_header", "label", "loopback", "missing_key")
+    __slots__ = (
+        "base_url",
+        "https",
+        "key",
+        "key_header",
+        "label",
+        "loopback",
+        "missing_key",
+        "userinfo",
+    )
 
     def __init__(
         self,
@@ -33,37 +47,88 @@ class Target:
         key_header: KeyHeader = "authorization",
         missing_key: str | None = None,
     ) -> None:
+        parts = urlsplit(base_url)
+        self.userinfo: tuple[str, str] | None = None
+        if "@" in parts.netloc:
+            userinfo, _, netloc = parts.netloc.rpartition("@")
+            user, _, password = userinfo.partition(":")
+            base_url = urlunsplit(parts._replace(netloc=netloc))
+            if user or password:
+                self.userinfo = (unquote(user), unquote(password))
+                remember(*self._url_secrets())
+                protect_logs()
         self.base_url = base_url
         self.label = label
         self.key = key
         self.key_header = key_header
         self.missing_key = missing_key
-        parts = urlsplit(base_url)
         self.https = parts.scheme == "https"
         self.loopback = is_loopback(parts.hostname or "")
+
+    def at(self, base_url: str) -> Target:
+        """This target's credentials at another address (``base_url`` is shown as given)."""
+        moved = Target(
+            base_url,
+            label=self.label,
+            key=self.key,
+            key_header=self.key_header,
+            missing_key=self.missing_key,
+        )
+        if moved.userinfo is None:
+            moved.userinfo = self.userinfo
+        return moved
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether requests carry credentials (or must, and say what is missing)."""
+        return self.key is not None or self.missing_key is not None or self.userinfo is not None
+
+    def _url_secrets(self) -> list[str]:
+        if self.userinfo is None:
+            return []
+        user, password = self.userinfo
+        # A user name alone is often a token (https://TOKEN@host): then it is the secret.
+        return [password or user, self._basic()]
+
+    def _basic(self) -> str:
+        import base64
+
+        assert self.userinfo is not None
+        pair = ":".join(self.userinfo).encode("utf-8")
+        return base64.b64encode(pair).decode("ascii")
 
     def auth_headers(self, *, reveal: bool = True) -> dict[str, str]:
         """The credential headers. The key is read now, so a missing environment variable fails
         the call that needs it, naming instance and variable; ``reveal=False`` puts the mask in
-        its place (for dry runs)."""
+        its place (for dry runs). A user and password from the URL are sent as
+        ``Authorization: Basic``, which wins over a key sent as ``Authorization`` (as when the
+        HTTP client read them from the URL)."""
+        headers = {}
         if self.key is None:
             if self.missing_key is not None and reveal:
                 raise ConfigError(f"instance {self.label!r}: {self.missing_key}")
-            return {}
-        value = self._reveal() if reveal else MASK
-        headers = {}
-        if self.key_header in ("authorization", "both"):
-            headers["Authorization"] = f"Bearer {value}"
-        if self.key_header in ("x-api-key", "both"):
-            headers["x-api-key"] = value
+        else:
+            value = self._reveal() if reveal else MASK
+            if self.key_header in ("authorization", "both"):
+                headers["Authorization"] = f"Bearer {value}"
+            if self.key_header in ("x-api-key", "both"):
+                headers["x-api-key"] = value
+        if self.userinfo is not None:
+            headers["Authorization"] = f"Basic {self._basic() if reveal else MASK}"
         return headers
 
     def _reveal(self) -> str:
         assert self.key is not None
         try:
-            return self.key.reveal()
+            value = self.key.reveal()
         except ConfigError as exc:
             raise ConfigError(f"instance {self.label!r}: {exc}") from None
+        if value != value.strip():  # "Bearer  key" would go out, and mean another key
+            raise ConfigError(
+                f"instance {self.label!r}: the API key ({self.key.reference}) starts or ends "
+                "with a space or a line break, so it cannot be sent (check the api_key option)"
+            )
+        return value
 
     def secret(self) -> str | None:
         """The key's value, to scrub from what a server echoes (``None`` when unreadable)."""
@@ -73,6 +138,20 @@ class Target:
             return self.key.reveal()
         except ConfigError:
             return None
+
+    def secrets(self, headers: Mapping[str, str | Secret] | None = None) -> list[str]:
+        """Every secret a request to this target sends: the key, the URL's password (and its
+        Basic form), and the credential-like values of ``headers`` (the ``headers`` option)."""
+        found = [] if self.key is None else [self.secret() or ""]
+        found += self._url_secrets()
+        if headers:
+            found += secret_values(headers)
+        return [s for s in found if s]
+
+    def scrubber(self, headers: Mapping[str, str | Secret] | None = None) -> Scrubber:
+        """A :class:`Scrubber` for what servers echo of :meth:`secrets`; reads the key only when
+        something must be scrubbed."""
+        return Scrubber(lambda: self.secrets(headers))
 
     def __repr__(self) -> str:
         key = "no key" if self.key is None else f"key {self.key!r} as {self.key_header}"
