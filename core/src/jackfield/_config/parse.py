@@ -41,9 +41,9 @@ _TOP_KEYS = ("providers", "agents")
 _INSTANCE_KEYS = ("type", "description", "options")
 
 
-def _close(word: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean {match[0]!r}?" if match else ""
+SUGGESTIONS = 20
+"""Did-you-mean hints offered per file: each costs a comparison with every known name, so a
+file of thousands of typos gets hints for the first ones and stays fast."""
 
 
 class _Parser:
@@ -52,6 +52,16 @@ class _Parser:
         self.locate = Locator(text)
         self.registry = registry
         self.issues: list[Issue] = []
+        self.suggestions = SUGGESTIONS
+        self._instance_names: list[str] | None = None
+
+    def close(self, word: str, choices: Iterable[str]) -> str:
+        """``; did you mean 'x'?`` for the nearest choice, while hints are left to give."""
+        if self.suggestions <= 0 or len(word) > 100:
+            return ""
+        self.suggestions -= 1
+        match = difflib.get_close_matches(word, list(choices), n=1)
+        return f"; did you mean {match[0]!r}?" if match else ""
 
     def issue(self, path: Path, message: str) -> None:
         self.issues.append(Issue(path, message, line=self.locate.line(path)))
@@ -65,7 +75,7 @@ class _Parser:
     def parse(self, data: Mapping[str, Any]) -> Config:
         for key in data:
             if key not in _TOP_KEYS:
-                self.issue((key,), f"unknown section {key!r}{_close(key, _TOP_KEYS)}")
+                self.issue((key,), f"unknown section {key!r}{self.close(key, _TOP_KEYS)}")
         instances: dict[str, InstanceConfig] = {}
         for name, section in (self.table(data.get("providers", {}), ("providers",)) or {}).items():
             instance = self.instance(name, section)
@@ -121,7 +131,7 @@ class _Parser:
             elif not isinstance(provider, str) or provider not in known:
                 self.issue(
                     (*path, "type"),
-                    f"unknown provider {provider!r}{_close(str(provider), known)} "
+                    f"unknown provider {provider!r}{self.close(str(provider), known)} "
                     f"(installed: {', '.join(known) or 'none'})",
                 )
                 return None
@@ -178,10 +188,12 @@ class _Parser:
         instance = instances.get(instance_name)
         if instance is None and self.registry is not None:
             if instance_name not in self.registry.instance_names():
-                known = sorted({*instances, *self.registry.instance_names()})
+                if self._instance_names is None:  # once per file, not once per agent
+                    self._instance_names = sorted({*instances, *self.registry.instance_names()})
+                known = self._instance_names
                 self.issue(
                     (*path, "model"),
-                    f"unknown instance {instance_name!r}{_close(instance_name, known)}: "
+                    f"unknown instance {instance_name!r}{self.close(instance_name, known)}: "
                     "a model reference is '<instance>:<model>'",
                 )
                 return None

@@ -6,12 +6,14 @@ from typing import Any
 
 import attrs
 
-__all__ = ["BODY_BYTES", "EVENT_BYTES", "Limits"]
+__all__ = ["ANSWER_BYTES", "BODY_BYTES", "EVENT_BYTES", "Limits"]
 
 EVENT_BYTES = 16 * 1024 * 1024
 """The default cap on one line or event of a stream, in characters (16 Mi)."""
 BODY_BYTES = 64 * 1024 * 1024
 """The default cap on an answer read whole, in bytes (64 MiB)."""
+ANSWER_BYTES = 256 * 1024 * 1024
+"""The default cap on any answer, streamed or whole, in bytes after decompression (256 MiB)."""
 
 
 def _positive(instance: Any, attribute: Any, value: int) -> None:
@@ -27,7 +29,8 @@ class Limits:
     ``partial`` response.
 
     ``event_bytes``: one line or event of a stream. ``body_bytes``: a whole answer read at
-    once (a non-streamed chat, a model list). ``choices``: choices in one answer.
+    once (a non-streamed chat, a model list). ``answer_bytes``: any answer, a stream included,
+    after decompression. ``choices``: choices in one answer.
     ``tool_calls``: tool calls in one answer, all choices together.
     ``tool_argument_chars``: the arguments (JSON text) of one tool call.
     """
@@ -38,6 +41,9 @@ class Limits:
     body_bytes: int = attrs.field(default=BODY_BYTES, validator=_positive)
     """Largest answer read whole, in bytes: a non-streamed chat, a model list, a status probe or an
     embeddings answer; default 64 MiB."""
+    answer_bytes: int = attrs.field(default=ANSWER_BYTES, validator=_positive)
+    """Largest answer of any kind, a stream included, in bytes after decompression (a body
+    compressed a thousandfold counts for what it becomes); default 256 MiB."""
     choices: int = attrs.field(default=64, validator=_positive)
     """Most choices in one answer."""
     tool_calls: int = attrs.field(default=512, validator=_positive)

@@ -11,8 +11,8 @@ exception leaves here unmapped: each becomes a :class:`~jackfield.ProviderError`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -23,6 +23,7 @@ from jackfield._errors import (
     TruncatedStreamError,
 )
 from jackfield.http._policy import Deadlines, RetryPolicy
+from jackfield.http._transport import adecoded, answer_began, codings, decoded
 
 if TYPE_CHECKING:
     import httpx
@@ -34,12 +35,13 @@ __all__ = [
     "Sleep",
     "adrive",
     "answered",
+    "abody_of",
     "aread_bounded",
+    "body_of",
     "attempts",
     "drive",
     "foreign",
     "mapped",
-    "plain_stream",
     "read_bounded",
 ]
 
@@ -54,6 +56,8 @@ def mapped(
     """The taxonomy error for an exception httpx raised; ``started``: the body had begun."""
     import httpx
 
+    if isinstance(exc, httpx.TimeoutException) and deadlines.passed():
+        return deadlines.timeout("total", chunks)
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)):
         return deadlines.timeout("connect", chunks)
     if isinstance(exc, httpx.TimeoutException):
@@ -69,7 +73,15 @@ def mapped(
         )
     if isinstance(exc, httpx.ConnectError):
         return ServiceConnectionError(f"{label}: cannot connect to {url}: {_reason(exc)}")
-    return ServiceConnectionError(f"{label}: request to {url} failed: {_reason(exc)}")
+    error = ServiceConnectionError(f"{label}: request to {url} failed: {_reason(exc)}")
+    if answer_began.get() or (
+        isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" not in str(exc)
+    ):
+        # The server received the request and began an answer it did not finish (a partial
+        # status line, say): sending it again could run it twice. A connection closed before
+        # any answer (a pooled one the server had dropped) is retried as before.
+        error.retry = False
+    return error
 
 
 def _reason(exc: BaseException) -> str:
@@ -87,14 +99,27 @@ def foreign() -> tuple[type[Exception], ...]:
     return (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, UnicodeEncodeError)
 
 
-def plain_stream(response: httpx.Response) -> bool:
-    """Whether the body can be read straight from ``response.stream``: the transport's own
-    byte stream, one layer below ``iter_raw()`` (which only counts bytes and wraps each chunk
-    in a list: a microsecond per chunk that streaming can do without)."""
-    return response.headers.get("content-encoding", "identity").lower() in ("", "identity")
+def body_of(response: httpx.Response, label: str) -> Iterable[bytes]:
+    """A response's body as it arrives: straight from ``response.stream`` (the transport's own
+    byte stream, one layer below ``iter_raw()``, which only counts bytes and wraps each chunk in
+    a list: a microsecond per chunk that streaming can do without) when it is not compressed,
+    else decoded here in bounded pieces (:func:`._transport.decoded`), never by httpx, which
+    would inflate a small body to any size in one read."""
+    header = response.headers.get("content-encoding", "")
+    if not codings(header):
+        return cast("Iterable[bytes]", response.stream)
+    return decoded(response.iter_raw(), header, label)
 
 
-def read_bounded(chunks: Iterator[bytes], limit: int) -> bytes:
+def abody_of(response: httpx.Response, label: str) -> AsyncIterable[bytes]:
+    """:func:`body_of` for an async response."""
+    header = response.headers.get("content-encoding", "")
+    if not codings(header):
+        return cast("AsyncIterable[bytes]", response.stream)
+    return adecoded(response.aiter_raw(), header, label)
+
+
+def read_bounded(chunks: Iterable[bytes], limit: int) -> bytes:
     body = bytearray()
     for chunk in chunks:
         body += chunk
@@ -103,7 +128,7 @@ def read_bounded(chunks: Iterator[bytes], limit: int) -> bytes:
     return bytes(body)
 
 
-async def aread_bounded(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+async def aread_bounded(chunks: AsyncIterable[bytes], limit: int) -> bytes:
     body = bytearray()
     async for chunk in chunks:
         body += chunk

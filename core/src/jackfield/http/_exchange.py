@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from jackfield._errors import ProviderError
+from jackfield._errors import MalformedStreamError, ProviderError, StreamLimitError
 from jackfield._fragments import Fragment
+from jackfield._secret import NO_SCRUB, Scrubber
+from jackfield._wire.limits import ANSWER_BYTES
 from jackfield.http._clients import Clients
 from jackfield.http._drive import (
     MAX_ERROR_BODY,
@@ -22,18 +24,20 @@ from jackfield.http._drive import (
     ReadError,
     Sleep,
     Step,
+    abody_of,
     adrive,
     answered,
     aread_bounded,
     attempts,
+    body_of,
     drive,
     foreign,
     mapped,
-    plain_stream,
     read_bounded,
 )
 from jackfield.http._policy import Deadlines, Retries, RetryPolicy, Timeouts, with_retry_after
 from jackfield.http._requests import BodyParser, ErrorMapper, HTTPRequest, ParserFactory, Reviser
+from jackfield.http._transport import in_collector
 from jackfield.provider import Exchange
 
 if TYPE_CHECKING:
@@ -60,6 +64,8 @@ class HTTPExchange(Exchange):
         retries: Retries = DEFAULT_RETRIES,
         label: str = "provider",
         reviser: Reviser | None = None,
+        max_answer: int = ANSWER_BYTES,
+        scrub: Scrubber = NO_SCRUB,
     ) -> None:
         self.clients = clients
         self.request = request
@@ -70,6 +76,8 @@ class HTTPExchange(Exchange):
         self.label = label
         self.reviser = reviser
         self.revised = False
+        self.max_answer = max_answer
+        self.scrub = scrub
         self._response: Any = None
 
     def _build(self, client: Any, deadlines: Deadlines) -> httpx.Request:
@@ -130,8 +138,9 @@ class HTTPExchange(Exchange):
                 return self._failed(exc, deadlines, 0, started=False)
         if isinstance(step, ReadError):
             try:
-                return read_bounded(step.response.iter_bytes(), MAX_ERROR_BODY)[:MAX_ERROR_BODY]
-            except foreign():
+                body = read_bounded(body_of(step.response, self.label), MAX_ERROR_BODY)
+                return body[:MAX_ERROR_BODY]
+            except (*foreign(), MalformedStreamError):  # type: ignore[misc]
                 return b""
             finally:
                 step.response.close()
@@ -148,24 +157,29 @@ class HTTPExchange(Exchange):
                 self._loop(deadlines, response), lambda step: self._step(client, deadlines, step)
             )
         self._answered(response)
-        chunks = 0
+        chunks = size = 0
+        body: Any = None
         try:
             parser = self._parser(response, deadlines)
-            body = (
-                cast("Iterable[bytes]", response.stream)
-                if plain_stream(response)
-                else response.iter_bytes()
-            )
-            feed, check = parser.feed, deadlines.check
+            body = iter(body_of(response, self.label))
+            # Held by the pools while it runs: never garbage with an abandoned stream, so the
+            # collector never finalises httpx's generators (which close under the pool lock).
+            self.clients.bodies.add(body)
+            feed, check, cap = parser.feed, deadlines.check, self.max_answer
             any_bytes = self.timeouts.keep_alive_is_progress
             for chunk in body:
                 chunks += 1
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large()
                 fragments = feed(chunk)
                 check(chunks if any_bytes else parser.progress, chunks)
                 if fragments:
                     yield fragments
                 if parser.error is not None:
                     raise parser.error
+                if parser.finished:  # a complete answer: what follows is not read
+                    break
             tail = parser.close()
             if tail:
                 yield tail
@@ -173,12 +187,32 @@ class HTTPExchange(Exchange):
                 raise parser.error
         except foreign() as exc:
             raise self._failed(exc, deadlines, chunks, started=True) from exc
+        except ProviderError as exc:  # from a 200 body: servers echo secrets there too
+            self.scrub.error(exc)
+            raise
         finally:
+            self._close(response, body)
+
+    def _close(self, response: Any, body: Any = None) -> None:
+        if in_collector():
+            # Abandoned in a reference cycle and finalised by the collector, which may run
+            # while this thread holds httpcore's pool lock (not reentrant): closing here could
+            # wait on it forever, and so could dropping the body's iterator (httpx's generators
+            # close the connection when finalised). Both wait for the pools' next use.
+            self.clients.deferred.append((response, body))
+        else:
             response.close()
+            self.clients.bodies.discard(body)
+
+    def _too_large(self) -> StreamLimitError:
+        return StreamLimitError(
+            f"{self.label}: the answer is larger than {self.max_answer} bytes "
+            "(limits.answer_bytes), counted after decompression"
+        )
 
     def close(self) -> None:
         if self._response is not None:
-            self._response.close()
+            self._close(self._response)
 
     # async ------------------------------------------------------------------------------------
 
@@ -193,9 +227,9 @@ class HTTPExchange(Exchange):
                 return self._failed(exc, deadlines, 0, started=False)
         if isinstance(step, ReadError):
             try:
-                body = await aread_bounded(step.response.aiter_bytes(), MAX_ERROR_BODY)
+                body = await aread_bounded(abody_of(step.response, self.label), MAX_ERROR_BODY)
                 return body[:MAX_ERROR_BODY]
-            except foreign():
+            except (*foreign(), MalformedStreamError):  # type: ignore[misc]
                 return b""
             finally:
                 await step.response.aclose()
@@ -213,24 +247,25 @@ class HTTPExchange(Exchange):
                 lambda step: self._astep(client, deadlines, step),
             )
         self._answered(response)
-        chunks = 0
+        chunks = size = 0
         try:
             parser = self._parser(response, deadlines)
-            body = (
-                cast("AsyncIterable[bytes]", response.stream)
-                if plain_stream(response)
-                else response.aiter_bytes()
-            )
-            feed, check = parser.feed, deadlines.check
+            body = abody_of(response, self.label)
+            feed, check, cap = parser.feed, deadlines.check, self.max_answer
             any_bytes = self.timeouts.keep_alive_is_progress
             async for chunk in body:
                 chunks += 1
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large()
                 fragments = feed(chunk)
                 check(chunks if any_bytes else parser.progress, chunks)
                 if fragments:
                     yield fragments
                 if parser.error is not None:
                     raise parser.error
+                if parser.finished:  # a complete answer: what follows is not read
+                    break
             tail = parser.close()
             if tail:
                 yield tail
@@ -238,6 +273,9 @@ class HTTPExchange(Exchange):
                 raise parser.error
         except foreign() as exc:
             raise self._failed(exc, deadlines, chunks, started=True) from exc
+        except ProviderError as exc:  # from a 200 body: servers echo secrets there too
+            self.scrub.error(exc)
+            raise
         finally:
             await response.aclose()
 

@@ -8,7 +8,16 @@ from typing import Any, TypeVar
 
 from jackfield._errors import ConfigError, ServerError
 from jackfield.http._clients import Clients
-from jackfield.http._drive import adrive, aread_bounded, drive, foreign, mapped, read_bounded
+from jackfield.http._drive import (
+    abody_of,
+    adrive,
+    aread_bounded,
+    body_of,
+    drive,
+    foreign,
+    mapped,
+    read_bounded,
+)
 from jackfield.http._policy import Deadlines, Timeouts
 from jackfield.http._requests import Flow, HTTPRequest, HTTPResult
 from jackfield.provider import Operation
@@ -76,7 +85,7 @@ class HTTPOperation(Operation[T]):
                 return expired
             try:
                 with client.stream(**self._stream_args(request, deadlines)) as response:
-                    body = read_bounded(response.iter_bytes(), self.max_body)
+                    body = read_bounded(body_of(response, self.label), self.max_body)
                     return self._result(response, body, request)
             except foreign() as exc:
                 return self._error(exc, request, deadlines)
@@ -93,7 +102,7 @@ class HTTPOperation(Operation[T]):
                 return expired
             try:
                 async with client.stream(**self._stream_args(request, deadlines)) as response:
-                    body = await aread_bounded(response.aiter_bytes(), self.max_body)
+                    body = await aread_bounded(abody_of(response, self.label), self.max_body)
                     return self._result(response, body, request)
             except foreign() as exc:
                 return self._error(exc, request, deadlines)

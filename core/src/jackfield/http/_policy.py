@@ -7,6 +7,7 @@ a deadline passed, and ask :class:`RetryPolicy` whether (and after how long) to 
 
 from __future__ import annotations
 
+import math
 import random as _random
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from jackfield._errors import (
     ServiceTimeoutError,
     TimeoutPhase,
 )
+from jackfield.http._transport import DeadlineTimeout
 
 __all__ = [
     "RETRY_STATUSES",
@@ -37,6 +39,26 @@ __all__ = [
 
 Clock = Callable[[], float]
 """Seconds from any fixed point, never going back (``time.monotonic``)."""
+
+
+def _seconds(instance: Any, attribute: Any, value: float | None) -> None:
+    """A deadline: a finite number of seconds above 0, or ``None`` for no limit."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{attribute.name} must be a number of seconds above 0, or null for no limit; "
+            f"got {value}"
+        )
+
+
+def _wait(instance: Any, attribute: Any, value: float) -> None:
+    """A wait: a finite number of seconds, 0 or more."""
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a number of seconds, 0 or more; got {value}")
+
+
+def _count(instance: Any, attribute: Any, value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be 0 or more; got {value}")
 
 
 @attrs.frozen
@@ -52,16 +74,16 @@ class Timeouts:
     included (for a server that thinks silently for longer than ``idle`` but pings meanwhile).
     """
 
-    connect: float | None = 10.0
+    connect: float | None = attrs.field(default=10.0, validator=_seconds)
     """Seconds to open the TCP (and TLS) connection; the same limit applies to sending the request
     and to waiting for a free pooled connection. ``None`` waits forever."""
-    first_byte: float | None = 300.0
+    first_byte: float | None = attrs.field(default=300.0, validator=_seconds)
     """Seconds from sending the request to the first event of the answer (prompt processing and
     model loading happen here); each retry starts it again. ``None`` waits forever."""
-    idle: float | None = 120.0
+    idle: float | None = attrs.field(default=120.0, validator=_seconds)
     """Longest gap in seconds between two events of a streamed answer; keep-alive comments do not
     count as events. ``None``: no limit."""
-    total: float | None = None
+    total: float | None = attrs.field(default=None, validator=_seconds)
     """Seconds for the whole call, retries and the waits between them included; ``None`` (the
     default): no limit."""
     keep_alive_is_progress: bool = False
@@ -79,15 +101,15 @@ class Retries:
     a stream has started. The total deadline caps attempts and waits together.
     """
 
-    attempts: int = 2
+    attempts: int = attrs.field(default=2, validator=_count)
     """How many times a failed chat request is retried, so at most ``attempts + 1`` requests are
     sent; ``0`` never retries."""
-    backoff: float = 0.5
+    backoff: float = attrs.field(default=0.5, validator=_wait)
     """Seconds of the first wait before a retry; retry ``n`` (from 0) waits ``backoff * 2**n``,
     capped at ``max_backoff``, then scaled by a random 50-100%."""
-    max_backoff: float = 8.0
+    max_backoff: float = attrs.field(default=8.0, validator=_wait)
     """Upper bound in seconds on one computed backoff wait (before the random scaling)."""
-    max_retry_after: float = 60.0
+    max_retry_after: float = attrs.field(default=60.0, validator=_wait)
     """Longest ``Retry-After`` in seconds that is waited for; a server asking for longer fails the
     call at once instead of being retried."""
 
@@ -103,7 +125,7 @@ def parse_retry_after(value: str | None, *, now: Clock = time.time) -> float | N
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit also accepts
         return float(value)
     import email.utils
 
@@ -144,7 +166,17 @@ class Deadlines:
         if remaining is None:
             return value
         remaining = max(remaining, 0.001)
-        return remaining if value is None else min(value, remaining)
+        capped = remaining if value is None else min(value, remaining)
+        if self._deadline is not None and self._clock is time.monotonic:
+            # Carries the deadline down to each socket operation (see http/_transport.py), so
+            # it holds while headers trickle in and between two bytes of a body.
+            return DeadlineTimeout(capped, self._deadline)
+        return capped
+
+    def passed(self) -> bool:
+        """Whether the total deadline has passed (a timeout then is the total's)."""
+        remaining = self.remaining()
+        return remaining is not None and remaining <= 0.001
 
     def attempt(self) -> tuple[float | None, float | None]:
         """A new attempt starts (the first-byte wait restarts): the longest it may wait to

@@ -38,14 +38,20 @@ from jackfield.http._security import (
     check_base_url,
     check_headers,
     mask_headers,
+    resolves_to_loopback,
+    sendable_headers,
+    shown_headers,
+    shown_url,
     warn_if_key_exposed,
 )
 from jackfield.http._target import KeyHeader, Target
 from jackfield.provider import ChatRequest, Provider
 
-__all__ = ["HTTPOptions", "HTTPProvider"]
+__all__ = ["CONTROL_BYTES", "HTTPOptions", "HTTPProvider"]
 
 T = TypeVar("T")
+CONTROL_BYTES = 8 * 1024 * 1024
+"""The largest answer to a control request (models, status, credentials): 8 MiB."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -55,7 +61,7 @@ class HTTPOptions:
     """What every HTTP provider's options hold: where to connect, how to authenticate, and the
     deadlines, retries and caps of each call. A provider's options class subclasses it."""
 
-    base_url: str | None = None
+    base_url: str | None = attrs.field(default=None, repr=shown_url)
     """The server's address as a full URL, such as ``http://127.0.0.1:8080/v1``; wins over
     ``host`` and ``port``. Unset: the provider's (or the preset's) default address."""
     host: str | None = None
@@ -69,8 +75,10 @@ class HTTPOptions:
     api_key_header: KeyHeader | None = None
     """How the key is sent: ``"authorization"`` (``Bearer``), ``"x-api-key"`` or ``"both"``; unset:
     the preset's, else ``"authorization"``."""
-    headers: dict[str, str] = attrs.field(factory=dict)
-    """Extra HTTP headers sent with every request (chats, model lists, status probes)."""
+    headers: dict[str, str | Secret] = attrs.field(factory=dict, repr=shown_headers)
+    """Extra HTTP headers sent with every request (chats, model lists, status probes). A value
+    is a string, or a secret read when first used: ``{ env = "VAR" }`` or ``{ file = "path" }``.
+    Secret values, and headers named like a credential, are masked wherever they are shown."""
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
     ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
@@ -135,7 +143,8 @@ class HTTPProvider(Provider[OptionsT]):
         self._transports = (transport, async_transport)
         self._pools: dict[tuple[bool, bool | str, bool], Clients] = {}
         self._last_target: tuple[Any, Target] = (options, self.target)
-        self._checked_headers: Any = None
+        self._direct_hosts: dict[str, bool] = {}
+        self._sent_headers: tuple[Any, dict[str, str]] = (None, {})
 
     @property
     def base_url(self) -> str:
@@ -188,20 +197,39 @@ class HTTPProvider(Provider[OptionsT]):
         return target
 
     def pool(self, target: Target, options: OptionsT) -> Clients:
-        """The connection pools for a target (one per scheme and TLS setting, made once)."""
-        key = (target.https, options.verify, not target.loopback)
+        """The connection pools for a target (one per scheme and TLS setting, and whether
+        proxies from the environment apply, made once)."""
+        key = (target.https, options.verify, self.proxied(target))
         clients = self._pools.get(key)
         if clients is None:
             made = Clients(
                 https=target.https,
                 verify=options.verify,
-                trust_env=not target.loopback,
+                trust_env=key[2],
                 transport=self._transports[0],
                 async_transport=self._transports[1],
             )
             # Threads racing here must share one pool: a lost one would leak its sockets.
             clients = self._pools.setdefault(key, made)
         return clients
+
+    def proxied(self, target: Target) -> bool:
+        """Whether requests to ``target`` may go through the proxies the environment names
+        (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, minus ``NO_PROXY``): never for this
+        machine, told by the address the host resolves to (once per host), not by its spelling,
+        so no proxy ever sees a local server's requests or key."""
+        if target.loopback:
+            return False
+        host = urlsplit(target.base_url).hostname or ""
+        known = self._direct_hosts.get(host)
+        if known is None:
+            # No lookup when no proxy is set (nothing to decide), nor with a replaced transport
+            # (tests, recorded transcripts: no network).
+            import urllib.request
+
+            real = self._transports == (None, None) and bool(urllib.request.getproxies())
+            known = self._direct_hosts[host] = real and resolves_to_loopback(host)
+        return not known
 
     # --- chats ---------------------------------------------------------------------------------
 
@@ -266,7 +294,7 @@ class HTTPProvider(Provider[OptionsT]):
         headers = {"User-Agent": self.user_agent}
         if accept:
             headers["Accept"] = accept
-        if auth and (target.key is not None or target.missing_key is not None):
+        if auth and target.has_credentials:
             credentials = target.auth_headers(reveal=reveal)
             if reveal:
                 check_headers(credentials, self.name)  # read now: a file may end in a newline
@@ -275,10 +303,13 @@ class HTTPProvider(Provider[OptionsT]):
             headers["Content-Type"] = content_type
         extra = options.headers
         if extra:
-            if extra is not self._checked_headers:  # checked once per options
-                check_headers(extra, self.name)
-                self._checked_headers = extra
-            headers.update(extra)
+            if not reveal:
+                headers.update(mask_headers(extra))
+            else:
+                sent = self._sent_headers  # read and checked once per options
+                if sent[0] is not extra:
+                    sent = self._sent_headers = (extra, sendable_headers(extra, self.name))
+                headers.update(sent[1])
         return headers
 
     def http_request(
@@ -303,13 +334,16 @@ class HTTPProvider(Provider[OptionsT]):
         )
         return HTTPRequest(method, url, headers, body)
 
-    def error_mapper(self, target: Target, url: str) -> ErrorMapper:
-        """Maps a failed response to the error taxonomy, the key scrubbed from it."""
-        secret = target.secret()
+    def error_mapper(
+        self, target: Target, url: str, options: OptionsT | None = None
+    ) -> ErrorMapper:
+        """Maps a failed response to the error taxonomy, the call's secrets (the key, the URL's
+        password, credential-like ``headers``) scrubbed from it."""
+        scrub = target.scrubber((self.options if options is None else options).headers)
         label = self.name
 
         def mapper(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
-            return error_for_response(status, headers, body, label=label, url=url, secret=secret)
+            return error_for_response(status, headers, body, label=label, url=url, secret=scrub)
 
         return mapper
 
@@ -328,11 +362,13 @@ class HTTPProvider(Provider[OptionsT]):
             self.pool(target, options),
             request,
             parser,
-            self.error_mapper(target, request.url),
+            self.error_mapper(target, request.url, options),
             timeouts=options.timeouts,
             retries=options.retries,
             label=self.name,
             reviser=reviser,
+            max_answer=options.limits.answer_bytes,
+            scrub=target.scrubber(options.headers),
         )
 
     def operation(
@@ -341,16 +377,21 @@ class HTTPProvider(Provider[OptionsT]):
         *,
         options: OptionsT | None = None,
         target: Target | None = None,
+        control: bool = False,
     ) -> HTTPOperation[T]:
-        """An operation running ``flow`` (a generator of requests) with these options."""
+        """An operation running ``flow`` (a generator of requests) with these options.
+        ``control``: it reads what a server says about itself (models, status, credentials),
+        whose every answer is capped at :data:`CONTROL_BYTES` (a model list of tens of MB would
+        cost gigabytes once parsed), else at ``limits.body_bytes``."""
         options = self.options if options is None else options
         target = self.target_for(options) if target is None else target
+        cap = options.limits.body_bytes
         return HTTPOperation(
             self.pool(target, options),
             flow,
             timeouts=options.timeouts,
             label=self.name,
-            max_body=options.limits.body_bytes,
+            max_body=min(cap, CONTROL_BYTES) if control else cap,
         )
 
     # --- results ---------------------------------------------------------------------------------

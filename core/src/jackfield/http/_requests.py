@@ -59,11 +59,15 @@ class BodyParser(Protocol):
     ``progress`` counts the events that show the server is still generating (for the idle
     timeout); comments and keep-alives must not increase it. A parser that meets an error
     after assembling fragments from the same bytes returns those fragments and sets
-    ``error``, which the driver raises right after delivering them.
+    ``error``, which the driver raises right after delivering them. ``finished`` says the
+    body holds a complete answer (OpenAI's ``[DONE]``, Ollama's ``done`` object): the driver
+    stops reading then, calls :meth:`close` and closes the connection, even if the server
+    keeps it open or sends more.
     """
 
     progress: int
     error: ProviderError | None
+    finished: bool
 
     def feed(self, chunk: bytes) -> Sequence[Fragment]:
         """Parse more body bytes."""

@@ -42,7 +42,8 @@ def _parser(assembler: OllamaAssembler, options: OllamaOptions, *, stream: bool)
     """NDJSON lines (or one whole JSON object) through the assembler."""
     limit = options.limits.event_bytes if stream else options.limits.body_bytes
     decoder = NDJSONDecoder(max_line_size=limit, loads=orjson.loads)
-    return EventParser(decoder, assembler.chunk, assembler.finish)
+    # The final object (done: true) finishes the body, even if the connection stays open.
+    return EventParser(decoder, assembler.chunk, assembler.finish, ended=lambda: assembler.done)
 
 
 class OllamaProvider(HTTPProvider[OllamaOptions]):
@@ -61,12 +62,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
         target = super().resolve_target(options)
         if not target.base_url.endswith("/api"):
             return target
-        return Target(
-            target.base_url.removesuffix("/api"),
-            label=self.name,
-            key=target.key,
-            key_header=target.key_header,
-        )
+        return target.at(target.base_url.removesuffix("/api"))  # keeps a URL's user:password
 
     def _get(self, path: str, *, auth: bool = True) -> HTTPRequest:
         return self.http_request("GET", f"{self.base_url}{path}", auth=auth)
@@ -135,7 +131,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
                 models, reason=None if models else f"{url} lists no models (ollama pull one)"
             )
 
-        return self.operation(flow)
+        return self.operation(flow, control=True)
 
     def status_operation(self) -> Operation[Status]:
         def flow() -> Flow[Status]:
@@ -163,7 +159,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
                 details=details,
             )
 
-        return self.operation(flow)
+        return self.operation(flow, control=True)
 
     def credentials_operation(self) -> Operation[CredentialCheck]:
         if self.target.key is None:
@@ -182,7 +178,7 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
                 raise self.failure(result, url)
             return CredentialCheck(ok=True, kind="api_key", message="the server accepted the key")
 
-        return self.operation(flow)
+        return self.operation(flow, control=True)
 
     def embeddings_operation(
         self, texts: tuple[str, ...], options: OllamaOptions

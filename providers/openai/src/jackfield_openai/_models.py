@@ -13,12 +13,13 @@ from jackfield import (
     ConfigError,
     CredentialCheck,
     Embeddings,
+    MalformedStreamError,
     ModelInfo,
     ModelList,
     Status,
     merge_patch,
 )
-from jackfield.http import Flow
+from jackfield.http import Flow, HTTPResult
 from jackfield_openai import _identity as identity
 from jackfield_openai._embeddings import parse_embeddings
 
@@ -188,6 +189,15 @@ def _ollama_show(model: ModelInfo, show: Any) -> ModelInfo:
     )
 
 
+def _probe_json(provider: OpenAIProvider, result: HTTPResult, what: str) -> Any:
+    """A probe's JSON, or ``None`` when the server answered it with something else (a page of
+    its own, say): a probe that says nothing is not an error of the call."""
+    try:
+        return provider.json(result, what)
+    except MalformedStreamError:
+        return None
+
+
 def root_url(base_url: str) -> str:
     """The server's root, where llama.cpp, Ollama and LM Studio serve their own endpoints."""
     return base_url.removesuffix("/v1")
@@ -218,18 +228,20 @@ def _published(
     if kind == "llama.cpp":
         props = yield provider.http_request("GET", f"{root}/props")
         if props.ok:
-            models = _llamacpp_props(models, provider.json(props, "/props"))
+            models = _llamacpp_props(models, _probe_json(provider, props, "/props"))
     elif kind == "lmstudio":
         native = yield provider.http_request("GET", f"{root}/api/v0/models")
         if native.ok:
-            models = _lmstudio_models(models, parse_models(provider.json(native, "/api/v0/models")))
+            models = _lmstudio_models(
+                models, parse_models(_probe_json(provider, native, "/api/v0/models"))
+            )
     elif kind == "ollama":
         shown = []
         for model in models:
             body = orjson.dumps({"model": model.id})
             show = yield provider.http_request("POST", f"{root}/api/show", body=body)
             shown.append(
-                _ollama_show(model, provider.json(show, "/api/show")) if show.ok else model
+                _ollama_show(model, _probe_json(provider, show, "/api/show")) if show.ok else model
             )
         models = shown
     return models
@@ -283,7 +295,16 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
             return Status(connected=True, server_kind=kind, error=problem, details=details)
         entries: list[Mapping[str, Any]] = []
     else:
-        entries = _entries(provider.json(result, "/models"))
+        try:
+            entries = _entries(provider.json(result, "/models"))
+        except MalformedStreamError:
+            kind = identity.from_headers(result.headers)
+            shown = result.headers.get("content-type", "no content type")
+            problem = (
+                f"{url} answered 200 with something that is not JSON ({shown}): "
+                "is base_url the API's root (usually ending in /v1)?"
+            )
+            return Status(connected=True, server_kind=kind, error=problem, details=details)
     models = [m for m in map(_model, entries) if m is not None]
     kind = yield from _identify(provider, result.headers, entries)
     ids = tuple(m.id for m in models)
@@ -300,7 +321,7 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
             loaded = ids  # one model, and the server says it is ready
         props = yield get(f"{root}/props")
         if props.ok:
-            data = provider.json(props, "/props")
+            data = _probe_json(provider, props, "/props")
             if isinstance(data, Mapping):
                 details["model_path"] = data.get("model_path")
                 details["total_slots"] = data.get("total_slots")
@@ -310,11 +331,11 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
     elif kind == "ollama":
         version = yield get(f"{root}/api/version")
         if version.ok:
-            data = provider.json(version, "/api/version")
+            data = _probe_json(provider, version, "/api/version")
             details["version"] = data.get("version") if isinstance(data, Mapping) else None
         running = yield get(f"{root}/api/ps")
         if running.ok:
-            data = provider.json(running, "/api/ps")
+            data = _probe_json(provider, running, "/api/ps")
             entries = data.get("models", []) if isinstance(data, Mapping) else []
             loaded = tuple(
                 str(e.get("name") or e.get("model"))
@@ -324,7 +345,7 @@ def status_flow(provider: OpenAIProvider) -> Flow[Status]:
     elif kind == "lmstudio":
         native = yield get(f"{root}/api/v0/models")
         if native.ok:
-            described = parse_models(provider.json(native, "/api/v0/models"))
+            described = parse_models(_probe_json(provider, native, "/api/v0/models"))
             loaded = tuple(m.id for m in described if m.loaded)
     return Status(
         connected=True,

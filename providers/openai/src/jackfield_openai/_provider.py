@@ -146,13 +146,13 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
     # --- models, status, credentials, embeddings --------------------------------------------
 
     def models_operation(self) -> Operation[ModelList]:
-        return self.operation(lambda: models_flow(self))
+        return self.operation(lambda: models_flow(self), control=True)
 
     def status_operation(self) -> Operation[Status]:
-        return self.operation(lambda: status_flow(self))
+        return self.operation(lambda: status_flow(self), control=True)
 
     def credentials_operation(self) -> Operation[CredentialCheck]:
-        return self.operation(lambda: credentials_flow(self))
+        return self.operation(lambda: credentials_flow(self), control=True)
 
     def embeddings_operation(
         self, texts: tuple[str, ...], options: OpenAIOptions
