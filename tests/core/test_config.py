@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,20 @@ def test_the_schema_accepts_the_example_and_rejects_typos(registry: jackfield.Re
     messages = sorted(e.message for e in validator.iter_errors(bad))
     assert any("tempurature" in m for m in messages)
     assert any("3 is not of type 'string'" in m for m in messages)
+
+
+def test_the_schema_takes_a_header_as_a_string_or_a_secret_reference(
+    registry: jackfield.Registry,
+) -> None:
+    validator = jsonschema.Draft202012Validator(json_schema(registry))
+
+    def errors(headers: dict[str, object]) -> list[str]:
+        config = {"providers": {"x": {"type": "openai-compatible", "headers": headers}}}
+        return [e.message for e in validator.iter_errors(config)]
+
+    assert errors({"X-Plain": "v", "X-Env": {"env": "VAR"}, "X-File": {"file": "~/t"}}) == []
+    assert errors({"X-Bad": {"env": "VAR", "file": "p"}})  # one reference, not two
+    assert errors({"X-Bad": 3})
+    headers = json_schema(registry)["$defs"]["options:openai-compatible"]["properties"]["headers"]
+    choices = headers["additionalProperties"]["anyOf"]
+    assert len(choices) == len({json.dumps(c, sort_keys=True) for c in choices}) == 3
