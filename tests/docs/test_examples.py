@@ -4,7 +4,8 @@ Each page's ``python`` blocks run top to bottom in one namespace. A ``python`` b
 directly by an ``output`` block must print exactly that, where ``...`` stands for any text
 within a line and a line ``...`` for any number of lines (for what a real model says). A block with a ``title="path"``
 attribute shows a file of this repository and must match it byte for byte, so the docs cannot
-drift from tested code. ``console`` blocks hold shell commands (``$ jackfield ...``), each
+drift from tested code. Fences indented inside a list item count too (their lines read without
+that indentation). ``console`` blocks hold shell commands (``$ jackfield ...``), each
 followed by its expected standard output; a line ``...`` matches any number of lines. They run
 with ``llamacpp`` pointing at a real llama.cpp server (the preset instance's default port in the
 docs is 8080; the test redirects it), whose API root is also in ``$LLAMACPP_URL``.
@@ -25,8 +26,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
+READMES_AND_ROOT = [
+    ROOT / "README.md",
+    ROOT / "core" / "README.md",
+    *sorted(ROOT.glob("providers/*/README.md")),
+]
+# A fence may be indented (a block inside a list item): its closing fence has the same
+# indentation, and its lines lose that much of theirs, as CommonMark reads them.
 FENCE = re.compile(
-    r"^```(?P<lang>[\w-]*)(?P<attrs>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL
+    r"^(?P<indent> *)```(?P<lang>[\w-]*)(?P<attrs>[^\n]*)\n(?P<body>.*?)^(?P=indent)```$",
+    re.MULTILINE | re.DOTALL,
 )
 TITLE = re.compile(r'title="([^"]+)"')
 
@@ -38,15 +47,55 @@ class Block:
         self.title = match.group(1) if match else None
 
 
+def _dedent(body: str, indent: int) -> str:
+    """``body`` with up to ``indent`` leading spaces taken off each line."""
+    if not indent:
+        return body
+    return "".join(
+        line[min(indent, len(line) - len(line.lstrip(" "))) :]
+        for line in body.splitlines(keepends=True)
+    )
+
+
 def blocks(page: Path) -> list[Block]:
     text = page.read_text(encoding="utf-8")
     return [
-        Block(m["lang"], m["attrs"], m["body"], text.count("\n", 0, m.start()) + 1)
+        Block(
+            m["lang"],
+            m["attrs"],
+            _dedent(m["body"], len(m["indent"])),
+            text.count("\n", 0, m.start()) + 1,
+        )
         for m in FENCE.finditer(text)
     ]
 
 
 PAGES = sorted(DOCS.rglob("*.md"))
+
+
+def test_indented_fences_are_found_and_read_without_their_indentation(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "- an item:\n\n  ```python\n  if True:\n      print(1)\n\n  ```\n\n"
+        "  ```output\n  1\n  ```\n\n```python\nprint(2)\n```\n",
+        encoding="utf-8",
+    )
+    found = [(b.lang, b.body, b.line) for b in blocks(page)]
+    assert found == [
+        ("python", "if True:\n    print(1)\n\n", 3),
+        ("output", "1\n", 9),
+        ("python", "print(2)\n", 13),
+    ]
+
+
+@pytest.mark.parametrize(
+    "page", [*PAGES, *READMES_AND_ROOT], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_every_fence_is_read(page: Path) -> None:
+    """Each fence line of a page opens or closes a block that the tests read: none is skipped
+    for its indentation or its closing line."""
+    fences = re.findall(r"^[ \t]*```", page.read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(fences) == 2 * len(blocks(page)), page
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

@@ -7,7 +7,6 @@ for keys over plain http, verified https by default, and careful secret files.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import stat
@@ -21,8 +20,8 @@ from hypothesis import strategies as st
 
 import jackfield
 from jackfield import ConfigError, ProviderError, Secret, SecurityWarning
-from jackfield._cli import main as cli
 from tests.reliability.evidence import count
+from tests.support.cli import cli_output
 from tests.support.scripted_server import Reply, serving, sse
 
 fault = pytest.mark.reliability
@@ -80,12 +79,6 @@ def produced_strings(url: str, options: dict[str, Any]) -> list[str]:
         root.removeHandler(capture)
         root.setLevel(old_level)
     return shown + capture.lines
-
-
-def cli_output(config: Path, *args: str) -> str:
-    out, err = io.StringIO(), io.StringIO()
-    cli(["--config", str(config), *args], out, err)
-    return out.getvalue() + err.getvalue()
 
 
 @fault(
