@@ -419,6 +419,22 @@ def test_the_scrubber_finds_a_secret_however_written(
 
 @fault(
     "secrets",
+    "two keys sharing their first 11 characters, one echoed whole or cut short; a key ending "
+    "in '%' or '&' echoed as %25 or &amp;",
+    "masked whole: no end of a key, and no piece of an escape, is left beside the mask",
+)
+def test_keys_sharing_a_start_and_escaped_last_characters_are_masked_whole() -> None:
+    a, b = "sk-abcdefgh12345678", "sk-abcdefgh87654321"
+    both = Scrubber([a, b])
+    assert both.text(f"key: {b}") == "key: ********"  # 87654321 showed: a's cut form won
+    assert both.text(f"key: {a}, then {b}.") == "key: ********, then ********."
+    assert both.text("quoted: sk-abcdefgh8765...") == "quoted: ********..."
+    assert Scrubber(["0000000%"]).text("%30" * 7 + "%25") == "********"  # "25" was left
+    assert Scrubber(["abcdefg&"]).text("k=abcdefg&amp;") == "k=********"  # "amp;" was left
+
+
+@fault(
+    "secrets",
     "a 64 KiB error body of backslashes, '%', '&#' or near-misses of the key",
     "scrubbed in linear time (well under a second each; a quadratic pattern took ~20 s)",
 )

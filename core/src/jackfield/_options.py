@@ -315,7 +315,14 @@ def structure(
     from jackfield._converter import converter, validation_issues
 
     layered = isinstance(options, Resolved)
-    resolved = options if isinstance(options, Resolved) else Resolved().with_layer(_PLAIN, options)
+    if isinstance(options, Resolved):
+        resolved = options
+    else:
+        try:
+            resolved = Resolved().with_layer(_PLAIN, options)
+        except OptionsError as exc:  # a key that is no string, a value nested too deep
+            issues = [issue._replace(layer=None) for issue in exc.issues]
+            raise OptionsError(target or cls.__name__, issues) from None
     try:
         return converter.structure(resolved.value, cls)
     except (BaseValidationError, TypeError, ValueError, KeyError) as exc:

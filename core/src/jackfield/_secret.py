@@ -222,9 +222,10 @@ _HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x2
 _ESCAPED_UP_TO = 256  # longer secrets (never sent in a header) are matched literally only
 _PREFIX_SHOWN = 4  # a secret cut short after this many characters still counts
 _PREFIX_UP_TO = 64
-# What may follow a secret cut short: the rest of a cut escape, then a truncation mark ("...")
-# or the end of the text.
-_CUT = r"(?=[\\%&#;0-9A-Za-z]{0,8}(?:\.\.\.|\u2026|\Z))"
+# What may follow a secret cut short, masked with it: up to 8 more characters (the rest of a
+# cut escape, or of another key sharing this one's start), then a truncation mark ("...") or
+# the end of the text.
+_CUT = r"[\\%&#;0-9A-Za-z]{0,8}(?=\.\.\.|\u2026|\Z)"
 _BACKSLASHES, _BACKSLASHES_1 = r"\\{0,8}", r"\\{1,8}"  # escapes of escapes, a few deep
 
 
@@ -240,7 +241,9 @@ def _char(c: str) -> str:
     code = ord(c)
     # Backslashes counted up to a bound: an unbounded run would make a body of backslashes
     # cost quadratic time (each start retries every shorter run).
-    forms = [_BACKSLASHES + re.escape(c)]
+    # Escaped forms first: tried before the character itself, an escape that begins with a
+    # character of its own (``%25``, ``&amp;``) is masked whole, not up to its first character.
+    forms = []
     if code < 0x10000:
         forms.append(_BACKSLASHES_1 + "u" + _hex(code, 4))
     if code < 0x100:
@@ -250,27 +253,32 @@ def _char(c: str) -> str:
     forms.append(f"&#[xX]0*{_hex(code, 1)};")
     if c in _HTML_NAMED:
         forms.append(re.escape(_HTML_NAMED[c]))
+    forms.append(_BACKSLASHES + re.escape(c))
     return "(?:" + "|".join(forms) + ")"
 
 
-def _secret_pattern(secret: str) -> str:
+def _secret_patterns(secret: str) -> tuple[str, str | None]:
+    """The pattern of ``secret`` whole, and of it cut short (``None`` when too short to cut)."""
     if len(secret) > _ESCAPED_UP_TO:
-        return re.escape(secret)
+        return re.escape(secret), None
     chars = [_char(c) for c in secret]
     whole = "".join(chars)
     if len(secret) < 2 * _PREFIX_SHOWN:
-        return whole
+        return whole, None
     # The secret cut short (a quoted snippet of a body ends "..."): its first characters.
     head, tail = chars[:_PREFIX_SHOWN], chars[_PREFIX_SHOWN : min(len(chars) - 1, _PREFIX_UP_TO)]
     rest = ""
     for char in reversed(tail):
         rest = f"(?:{char}{rest})?"
-    return f"{whole}|{''.join(head)}{rest}{_CUT}"
+    return whole, f"{''.join(head)}{rest}{_CUT}"
 
 
 @lru_cache(maxsize=32)
 def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(_secret_pattern(s) for s in secrets))
+    # Every whole secret before any cut one: two keys sharing a start would otherwise leave
+    # the end of the second shown, the first's cut form matching only their common part.
+    wholes, cuts = zip(*(_secret_patterns(s) for s in secrets), strict=True)
+    return re.compile("|".join([*wholes, *(cut for cut in cuts if cut is not None)]))
 
 
 _MAX_DEPTH = 100
