@@ -225,6 +225,19 @@ def fuzz(session: nox.Session) -> None:
     session.run("python", "-m", "tests.reliability.fuzz_atheris", seconds)
 
 
+MUTMUT = "mutmut==3.8.1"
+
+
+@nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing of the core rules with mutmut (dev/mutate.py); ``nox -s mutate --
+    [TARGET ...] [--max-children N]`` (targets: options, secrets, wire, assembler; default all,
+    2 workers). Writes dev/evidence/mutation.json and the mutation section of
+    docs/reliability.md. Takes minutes per target, so it is not a default session."""
+    install_workspace(session, MUTMUT, *TEST_PLUGINS, *TEST_DEPS)
+    session.run("python", "-m", "dev.mutate", *session.posargs)
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
     """jackfield against its peers (openai SDK, litellm, httpx-sse, a minimal hand loop),
