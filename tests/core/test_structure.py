@@ -68,7 +68,22 @@ def test_valid_options_structure_with_defaults() -> None:
         ({"stop": ["a", 2]}, "$.stop[1]", "expected a string, got int 2"),
         ({"mode": "edit"}, "$.mode", "expected one of 'chat', 'completion', got 'edit'"),
         ({"timeouts": {"connect": "x"}}, "$.timeouts.connect", "expected a number"),
-        ({"timeouts": 5}, "$.timeouts", "expected Timeouts"),
+        # The class's fields, not what the generated code raised ("'int' is not iterable").
+        (
+            {"timeouts": 5},
+            "$.timeouts",
+            "expected a table (a mapping) for Timeouts, with: connect, total",
+        ),
+        (
+            {"timeouts": "5s"},
+            "$.timeouts",
+            "expected a table (a mapping) for Timeouts, with: connect, total",
+        ),
+        (
+            {"timeouts": [5]},
+            "$.timeouts",
+            "expected a table (a mapping) for Timeouts, with: connect, total",
+        ),
         ({"headers": {"X-A": 1}}, "$.headers.X-A", "expected a string, got int 1"),
         ({"api_key": 42}, "$.api_key", 'expected a string or a reference {"env": "VARIABLE"}'),
         ({"api_key": {"env": ""}}, "$.api_key", "expected a string or a reference"),
