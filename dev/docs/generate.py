@@ -255,7 +255,7 @@ def _arguments(parser: argparse.ArgumentParser) -> list[str]:
         if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
             continue
         default = action.default
-        shown = "" if default in (None, False, []) else f"`{default}`"
+        shown = "" if default in (None, False, [], argparse.SUPPRESS) else f"`{default}`"
         if action.required and action.option_strings:
             shown = "required"
         lines.append(f"| {_flags(action)} | {markdown(action.help or '')} | {shown} |")

@@ -57,6 +57,18 @@ def test_help_imports_nothing_heavy() -> None:
     assert result.stderr.strip() == "[]"
 
 
+def test_version_names_jackfield_and_python() -> None:
+    import platform
+
+    from jackfield import __version__
+
+    result = subprocess.run(
+        [sys.executable, "-m", "jackfield", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"jackfield {__version__} (Python {platform.python_version()})\n"
+
+
 def test_python_dash_m_works_too() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "jackfield", "--help"], capture_output=True, text=True

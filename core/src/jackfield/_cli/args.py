@@ -24,6 +24,15 @@ class UsageError(Exception):
     """A command line that cannot be carried out as written."""
 
 
+def version() -> str:
+    """jackfield's version, and Python's."""
+    import platform
+
+    from jackfield import __version__
+
+    return f"{__version__} (Python {platform.python_version()})"
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jackfield",
@@ -33,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version()}", help="show the version"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("providers", help="installed provider plugins and load problems")
