@@ -25,12 +25,11 @@ class UsageError(Exception):
 
 
 def version() -> str:
-    """jackfield's version, and Python's."""
+    """jackfield's version (its installed distribution's), and Python's."""
     import platform
+    from importlib.metadata import version as installed
 
-    from jackfield import __version__
-
-    return f"{__version__} (Python {platform.python_version()})"
+    return f"{installed('jackfield')} (Python {platform.python_version()})"
 
 
 def parser() -> argparse.ArgumentParser:
