@@ -55,8 +55,9 @@ def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment
 async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenerator[Fragment, None]:
     extend = response.extend
     states = response._states
+    batches = exchange.__aiter__()
     try:
-        async for batch in exchange:
+        async for batch in batches:
             if type(batch) is list and len(batch) == 1:  # the same fast path as _run
                 fragment = batch[0]
                 if type(fragment) is TextDelta:
@@ -74,6 +75,11 @@ async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenera
             raise
         raise error from exc
     finally:
+        # The exchange's own generator is closed now, in this task, not finalised later by
+        # the garbage collector (which would leave a task behind to close it).
+        close = getattr(batches, "aclose", None)
+        if close is not None:
+            await close()
         await exchange.aclose()
 
 
