@@ -9,6 +9,7 @@ a time limit (and an address-space limit where memory is at stake).
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import json
 import os
@@ -459,6 +460,43 @@ def test_done_ends_an_async_stream_while_the_connection_stays_open() -> None:
     with serving([done_then_open()]) as server:
         assert asyncio.run(main()) == ("ok", "stop")
         assert server.wait_for(lambda: server.open_connections == 0, timeout=10)
+
+
+@fault(
+    "resources",
+    "async streams ended by [DONE] with the connection held open, or left early by the caller",
+    "jackfield's generators are closed in their own task: none is left for the loop to finalise",
+)
+def test_async_streams_leave_no_iterator_to_the_garbage_collector() -> None:
+    finalised: list[object] = []
+
+    async def main() -> None:
+        hooks = sys.get_asyncgen_hooks()
+
+        def finalizer(agen: Any) -> None:  # called for an async generator dropped unclosed
+            if "jackfield" in agen.ag_code.co_filename:  # httpx's own are its business
+                finalised.append(agen)
+            hooks.finalizer(agen)  # type: ignore[misc]
+
+        sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=finalizer)
+        p = provider(server.url, timeouts={"idle": 10, "total": 20})
+        try:
+            for _ in range(10):
+                answer = await p.acomplete("hi")
+                assert answer.text == "ok"
+                async with p.astream("hi") as stream:
+                    async for _ in stream:
+                        break  # the caller leaves early
+                del stream
+                gc.collect()
+        finally:
+            await p.aclose()
+            sys.set_asyncgen_hooks(*hooks)
+
+    with serving([done_then_open()]) as server:
+        asyncio.run(main())
+    names = sorted({getattr(agen, "__qualname__", "?") for agen in finalised})
+    assert finalised == [], names
 
 
 # --- 11. where proxies apply ---------------------------------------------------------------------

@@ -248,9 +248,10 @@ class HTTPExchange(Exchange):
             )
         self._answered(response)
         chunks = size = 0
+        body: Any = None
         try:
             parser = self._parser(response, deadlines)
-            body = abody_of(response, self.label)
+            body = abody_of(response, self.label).__aiter__()
             feed, check, cap = parser.feed, deadlines.check, self.max_answer
             any_bytes = self.timeouts.keep_alive_is_progress
             async for chunk in body:
@@ -277,6 +278,11 @@ class HTTPExchange(Exchange):
             self.scrub.error(exc)
             raise
         finally:
+            # Left before its end ([DONE], an error, a consumer gone), the body's iterator is
+            # closed here, in this task, not by a task the loop schedules when it is garbage.
+            close = getattr(body, "aclose", None)
+            if close is not None:
+                await close()
             await response.aclose()
 
     async def aclose(self) -> None:
