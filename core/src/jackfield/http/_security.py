@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from jackfield._errors import ConfigError, SecurityWarning
 from jackfield._secret import (
     MASK,
-    SECRET_HEADER_PARTS,
     Secret,
     is_known_secret,
     is_secret_header,
@@ -35,9 +34,6 @@ __all__ = [
     "shown_url",
     "warn_if_key_exposed",
 ]
-
-SENSITIVE_HEADER_PARTS = SECRET_HEADER_PARTS
-"""The name parts that make a header a credential (see :func:`is_secret_header`)."""
 
 
 def mask_headers(headers: Mapping[str, str | Secret]) -> dict[str, str]:
