@@ -44,6 +44,16 @@ def _register_profiles() -> None:
 _register_profiles()
 
 
+@pytest.fixture(autouse=True)
+def _private_user_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> Path:
+    """Every test (and every command it runs) gets its own per-user directory: no test reads
+    or writes the real user's configuration, keys, default model or conversation log."""
+    home = tmp_path_factory.mktemp("jackfield-home")
+    monkeypatch.setenv("JACKFIELD_HOME", str(home))
+    monkeypatch.delenv("JACKFIELD_CONFIG", raising=False)
+    return home
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

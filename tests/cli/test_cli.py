@@ -305,10 +305,13 @@ def test_config_from_the_environment_and_the_user_file(write_config: Any, tmp_pa
     home = tmp_path / "xdg"
     (home / "jackfield").mkdir(parents=True)
     (home / "jackfield" / "config.toml").write_text(text.replace("from-env", "from-user-file"))
-    result = jackfield(
-        "explain", "helper", env={"XDG_CONFIG_HOME": str(home), "JACKFIELD_CONFIG": ""}
-    )
+    env = {"XDG_CONFIG_HOME": str(home), "JACKFIELD_CONFIG": "", "JACKFIELD_HOME": ""}
+    result = jackfield("explain", "helper", env=env)
     assert re.search(r'^model += "from-user-file"', result.out, re.MULTILINE)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "config.toml").write_text(text.replace("from-env", "from-home"))
+    result = jackfield("explain", "helper", env={**env, "JACKFIELD_HOME": str(tmp_path / "home")})
+    assert re.search(r'^model += "from-home"', result.out, re.MULTILINE)
 
 
 def test_a_missing_secret_variable_fails_only_the_instance_that_uses_it(write_config: Any) -> None:

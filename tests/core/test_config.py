@@ -119,6 +119,7 @@ def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from_env = tmp_path / "env.toml"
     from_env.write_text("")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("JACKFIELD_HOME")
     monkeypatch.setenv("JACKFIELD_CONFIG", str(from_env))
     assert find_config(explicit) == explicit
     assert find_config() == from_env
@@ -131,6 +132,8 @@ def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert find_config() == user
     with pytest.raises(ConfigFileError, match=r"from --config\) does not exist"):
         find_config(tmp_path / "missing.toml")
+    monkeypatch.setenv("JACKFIELD_HOME", str(tmp_path / "home"))  # wins over the platform's
+    assert user_config_path() == tmp_path / "home" / "config.toml"
 
 
 def _toml(path: Path) -> Any:

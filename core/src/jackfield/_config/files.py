@@ -15,7 +15,7 @@ from jackfield._errors import ConfigFileError, Issue
 if TYPE_CHECKING:
     from jackfield._registry import Registry
 
-__all__ = ["CONFIG_ENV", "find_config", "load_config", "user_config_path"]
+__all__ = ["CONFIG_ENV", "HOME_ENV", "find_config", "load_config", "user_config_path", "user_dir"]
 
 CONFIG_ENV = "JACKFIELD_CONFIG"
 """The environment variable naming the configuration file when ``--config`` is not given."""
@@ -50,8 +50,18 @@ def load_config(path: str | os.PathLike[str], *, registry: Registry | None = Non
     return parse_config(data, source=source, text=text, registry=registry)
 
 
-def user_config_path() -> Path:
-    """Where the per-user configuration lives on this platform."""
+HOME_ENV = "JACKFIELD_HOME"
+"""The environment variable naming jackfield's per-user directory (tests point it at a
+temporary folder)."""
+
+
+def user_dir() -> Path:
+    """jackfield's per-user directory: ``$JACKFIELD_HOME``, else the platform's configuration
+    folder (``~/.config/jackfield`` on Linux). The configuration file, keys, the default model,
+    the conversation log and the chat history live there. Not created here."""
+    explicit = os.environ.get(HOME_ENV)
+    if explicit:
+        return Path(explicit)
     home = Path.home()
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
@@ -59,7 +69,12 @@ def user_config_path() -> Path:
         base = home / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    return base / "jackfield" / "config.toml"
+    return base / "jackfield"
+
+
+def user_config_path() -> Path:
+    """Where the per-user configuration file lives: ``config.toml`` in :func:`user_dir`."""
+    return user_dir() / "config.toml"
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
