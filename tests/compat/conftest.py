@@ -32,8 +32,11 @@ def _serve(**settings: Any) -> Iterator[LlamaServer]:
 
 @pytest.fixture(scope="session")
 def llama() -> Iterator[LlamaServer]:
-    """Four slots of 1024 tokens, the model's own (chatml fallback) template."""
-    yield from _serve(slots=4, context=1024)
+    """Four slots of 1024 tokens, and ChatML (llama.cpp's fallback for a model without a
+    template): the packaged model then runs on until ``max_tokens``, which the wire tests
+    count on. What a user gets by default (the packaged model's own format) is tested in
+    ``test_first_chat.py``."""
+    yield from _serve(slots=4, context=1024, chat_template=(TEMPLATES / "chatml.jinja").read_text())
 
 
 @pytest.fixture(scope="session")

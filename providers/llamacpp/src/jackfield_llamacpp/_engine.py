@@ -78,6 +78,8 @@ class Engine:
             embeddings=options.embeddings,
             pooling=options.pooling,
             chat_template=options.chat_template,
+            packaged=not options.model_path,
+            max_output=options.max_output,
             reasoning_format=options.reasoning_format,
             verbosity=options.verbosity,
             params=options.params,

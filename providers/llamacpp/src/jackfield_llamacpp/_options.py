@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import attrs
 
+from jackfield_llamacpp._params import DEFAULT_MAX_OUTPUT
 from jackfield_openai.wire import ChatOptions
 
 __all__ = ["ENGINE_FIELDS", "LlamaCppOptions"]
@@ -21,7 +22,8 @@ class LlamaCppOptions(ChatOptions):
     Engine: ``model_path`` (a GGUF file; default the packaged gemma-3 270M model when
     ``jackfield-llamacpp[model]`` is installed), ``alias`` (the model's name; default the
     file name), ``context`` (tokens per slot), ``slots`` (parallel sequences), ``threads``,
-    ``chat_template`` (Jinja text, overriding the model's), ``reasoning_format``,
+    ``chat_template`` (Jinja text, overriding the model's), ``max_output`` (the cap on answers
+    whose call sets no ``max_tokens``), ``reasoning_format``,
     ``embeddings`` (serve embeddings; then ``pooling`` applies), ``verbosity`` (llama.cpp's
     log threshold on stderr: 1 logs nothing on success, 3 logs loading and per-request
     timings; process-wide, so the last engine loaded sets it) and ``params`` (any other
@@ -40,7 +42,11 @@ class LlamaCppOptions(ChatOptions):
     threads: int | None = None
     """CPU threads for generation and prompt processing; unset: ``min(4, CPUs)``."""
     chat_template: str | None = None
-    """A Jinja chat template, as text, used instead of the model's own; unset keeps the model's."""
+    """A Jinja chat template, as text, used instead of the model's own; unset keeps the model's (the
+    packaged model's is a short transcript with example turns, ending answers at a blank line)."""
+    max_output: int = DEFAULT_MAX_OUTPUT
+    """The most tokens an answer gets when the call sets no ``max_tokens``; ``-1``: no cap (a base
+    model may then never stop)."""
     reasoning_format: ReasoningFormat | None = None
     """llama.cpp's reasoning format: ``"none"`` leaves ``<think>`` in the text (``think_tags`` still
     splits it), ``"deepseek"`` returns it as ``reasoning_content``; unset: llama.cpp's default."""
@@ -64,6 +70,7 @@ ENGINE_FIELDS = (
     "slots",
     "threads",
     "chat_template",
+    "max_output",
     "reasoning_format",
     "embeddings",
     "pooling",

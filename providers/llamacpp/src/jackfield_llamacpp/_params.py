@@ -8,7 +8,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["POOLINGS", "REASONING_FORMATS", "common_params", "packaged_model"]
+__all__ = ["DEFAULT_MAX_OUTPUT", "POOLINGS", "REASONING_FORMATS", "common_params", "packaged_model"]
+
+DEFAULT_MAX_OUTPUT = 1024
+"""The most tokens an answer gets when its request sets no ``max_tokens`` (llama.cpp's own
+default is no limit, and a base model may never stop)."""
 
 REASONING_FORMATS = {
     "none": "COMMON_REASONING_FORMAT_NONE",
@@ -54,6 +58,8 @@ def common_params(
     embeddings: bool = False,
     pooling: str | None = None,
     chat_template: str | None = None,
+    packaged: bool = False,
+    max_output: int = DEFAULT_MAX_OUTPUT,
     reasoning_format: str | None = None,
     verbosity: int | None = None,
     api_keys: Sequence[str] = (),
@@ -61,8 +67,10 @@ def common_params(
     params: Mapping[str, Any] | None = None,
 ) -> Any:
     """``CommonParams`` for one model on 127.0.0.1 (``port`` 0: a free one). ``context`` is
-    per slot (llama.cpp gets ``context * slots``); ``params`` sets any other field, dotted for
-    nested ones, last."""
+    per slot (llama.cpp gets ``context * slots``); ``packaged`` (the packaged model) without a
+    ``chat_template`` gets that model's conversation format and stop strings; ``max_output``
+    caps answers whose request sets no ``max_tokens`` (-1: no cap); ``params`` sets any other
+    field, dotted for nested ones, last."""
     import xllamacpp
 
     result = xllamacpp.CommonParams()
@@ -83,6 +91,12 @@ def common_params(
         result.pooling_type = getattr(xllamacpp.llama_pooling_type, POOLINGS[pooling])
     if api_keys:
         result.api_keys = list(api_keys)
+    result.n_predict = max_output
+    if packaged and not chat_template:
+        from jackfield_llamacpp._packaged import PACKAGED_CHAT_TEMPLATE, PACKAGED_STOP
+
+        chat_template = PACKAGED_CHAT_TEMPLATE
+        result.antiprompt = list(PACKAGED_STOP)  # used when a request sends no stop
     if chat_template:
         result.use_jinja = True
         result.chat_template = chat_template

