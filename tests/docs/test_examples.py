@@ -108,6 +108,17 @@ def test_examples_run_and_print_what_the_page_says(page: Path) -> None:
     finally:
         os.environ.clear()
         os.environ.update(saved_environment)
+        _close_default_host()
+
+
+def _close_default_host() -> None:
+    """Close the shared host of the one-line calls a page used (its providers, and any model
+    they loaded), so that the next page starts from nothing."""
+    from jackfield import _default
+
+    if _default._host is not None:
+        _default._host.close()
+        _default._host = None
 
 
 def _run_blocks(page: Path, found: list[Block], namespace: dict[str, object]) -> None:

@@ -21,6 +21,13 @@ __version__ = "0.2.0"
 # Every public name, declared once: name -> the module that defines it. ``__all__`` is derived
 # from it, and tests/core/test_package.py checks the type-checking imports at the bottom.
 _EXPORTS: dict[str, str] = {
+    # one-line calls on a shared default host
+    "acomplete": "jackfield._default",
+    "astream": "jackfield._default",
+    "complete": "jackfield._default",
+    "default_host": "jackfield._default",
+    "embed": "jackfield._default",
+    "stream": "jackfield._default",
     # hosts, agents, configuration
     "Agent": "jackfield._host",
     "Host": "jackfield._host",
@@ -141,6 +148,12 @@ if TYPE_CHECKING:
     from jackfield._config import load_config as load_config
     from jackfield._config import parse_config as parse_config
     from jackfield._converter import converter as converter
+    from jackfield._default import acomplete as acomplete
+    from jackfield._default import astream as astream
+    from jackfield._default import complete as complete
+    from jackfield._default import default_host as default_host
+    from jackfield._default import embed as embed
+    from jackfield._default import stream as stream
     from jackfield._converter import dump_fragment as dump_fragment
     from jackfield._converter import load_fragment as load_fragment
     from jackfield._errors import TIMEOUT_PHASES as TIMEOUT_PHASES

@@ -80,6 +80,11 @@ class ToolCallDelta:
     arguments_delta: str
     choice: int = 0
 
+    @property
+    def text(self) -> str:
+        """Always ``""``: a tool call adds no text (so ``fragment.text`` works on any fragment)."""
+        return ""
+
 
 @attrs.frozen
 class ToolCall:
@@ -95,6 +100,11 @@ class ToolCall:
     source: str | None = None
     choice: int = 0
     index: int = 0
+
+    @property
+    def text(self) -> str:
+        """Always ``""``: a tool call adds no text (so ``fragment.text`` works on any fragment)."""
+        return ""
 
     @property
     def arguments_valid(self) -> bool:
@@ -186,6 +196,13 @@ class Completion:
     model: str | None = None
     metrics: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     choice: int = 0
+
+    @property
+    def text(self) -> str:
+        """Always ``""``: the end of a choice adds no text (so ``fragment.text`` works on any
+        fragment; a :class:`ThoughtDelta`'s is reasoning, use a stream's ``text_stream`` for the
+        answer alone)."""
+        return ""
 
 
 Fragment = Union[TextDelta, ThoughtDelta, ToolCallDelta, ToolCall, Completion]

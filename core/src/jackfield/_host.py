@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -96,6 +97,7 @@ class Host:
         self.registry = registry if registry is not None else load_registry()
         self.config = config if config is not None else Config()
         self._providers: dict[str, Provider[Any]] = {}
+        self._making = threading.Lock()  # one provider per instance, whichever thread asks
 
     # building -------------------------------------------------------------------------------------
 
@@ -156,7 +158,10 @@ class Host:
         """The provider instance (created on first use, then shared; the host closes it)."""
         provider = self._providers.get(instance)
         if provider is None:
-            provider = self._providers[instance] = self.create(instance)
+            with self._making:
+                provider = self._providers.get(instance)
+                if provider is None:
+                    provider = self._providers[instance] = self.create(instance)
         return provider
 
     def create(self, instance: str, options: Mapping[str, Any] | None = None) -> Provider[Any]:

@@ -113,9 +113,9 @@ class Response:
         """Fold one fragment in."""
         kind = type(fragment)
         if kind is TextDelta:
-            self._state(fragment.choice).text.append(fragment.text)  # type: ignore[union-attr]
+            self._state(fragment.choice).text.append(fragment.text)
         elif kind is ThoughtDelta:
-            self._state(fragment.choice).thoughts.append(fragment.text)  # type: ignore[union-attr]
+            self._state(fragment.choice).thoughts.append(fragment.text)
         elif kind is ToolCallDelta:
             self._add_delta(fragment)  # type: ignore[arg-type]
         elif kind is ToolCall:
@@ -242,6 +242,10 @@ class Response:
         return self.choices == other.choices
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        """The answer's text (``print(response)`` shows what the model said)."""
+        return self.text
 
     def __repr__(self) -> str:
         return f"Response(choices={self.choices!r})"

@@ -104,6 +104,12 @@ class FragmentStream:
     def __next__(self) -> Fragment:
         return next(self._iterator)
 
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The answer's text (of the first choice) as it arrives, and nothing else: no
+        reasoning, no tool calls, no final fragment. ``response`` still folds everything."""
+        return (f.text for f in self._iterator if type(f) is TextDelta and f.choice == 0)
+
     def close(self) -> None:
         """Stop the stream and close its connection (safe to call more than once)."""
         self._iterator.close()
@@ -141,6 +147,12 @@ class AsyncFragmentStream:
     async def __anext__(self) -> Fragment:
         return await self._iterator.__anext__()
 
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The answer's text (of the first choice) as it arrives, and nothing else
+        (``async for text in stream.text_stream``)."""
+        return _texts(self._iterator)
+
     async def aclose(self) -> None:
         """Stop the stream and close its connection (safe to call more than once)."""
         await self._iterator.aclose()
@@ -161,3 +173,9 @@ class AsyncFragmentStream:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+async def _texts(fragments: AsyncIterator[Fragment]) -> AsyncGenerator[str, None]:
+    async for fragment in fragments:
+        if type(fragment) is TextDelta and fragment.choice == 0:
+            yield fragment.text
