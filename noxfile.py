@@ -27,7 +27,7 @@ DISTRIBUTIONS = [CORE, *PROVIDERS]
 # (tests/core/test_third_party.py installs both into a fresh venv of its own).
 TEST_PLUGINS = ["./tests/plugins/jackfield-echo"]
 # The site's generator (dev/docs/build.py); the test suite builds the site too.
-DOCS_DEPS = ["sphinx>=8.1", "furo>=2024.8", "myst-parser>=4"]
+DOCS_DEPS = ["sphinx>=8.1", "furo>=2024.8", "myst-parser>=4", "sphinx-copybutton>=0.5.2"]
 TEST_DEPS = [
     "pytest>=8",
     "hypothesis>=6.100",
@@ -304,3 +304,16 @@ def docs(session: nox.Session) -> None:
     install_workspace(session, *DOCS_DEPS, "pytest>=8")  # autodoc imports the conformance kit
     session.run("python", "-m", "dev.docs.generate")
     session.run("python", "-m", "dev.docs.build", "build/docs", *session.posargs)
+
+
+@nox.session(name="site-check")
+def site_check(session: nox.Session) -> None:
+    """The documentation site in a real browser: builds it as ``nox -s docs`` does, then opens
+    the key pages in headless Chromium (the system's: ``apt-get install chromium``) at 1280x800
+    and at a phone's 390x844, and fails when a page scrolls sideways or a block hides what it
+    holds. Screenshots and report.json go to build/site-check/. ``nox -s site-check -- --all``
+    checks every page (dev/browser/site_check.py takes the arguments)."""
+    install_workspace(session, *DOCS_DEPS, "pytest>=8")  # autodoc imports the conformance kit
+    session.run("python", "-m", "dev.docs.generate")
+    session.run("python", "-m", "dev.docs.build", "build/docs")
+    session.run("python", "-m", "dev.browser.site_check", "build/docs/html", *session.posargs)

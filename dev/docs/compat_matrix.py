@@ -123,15 +123,17 @@ def render(evidence: list[Mapping[str, str]]) -> str:
         "- **unverified**: no test covers it yet;",
         "- **n/a**: the feature does not exist there (see the notes).",
         "",
-        "| feature | " + " | ".join(SERVERS.values()) + " |",
-        "|---|" + "---|" * len(SERVERS),
+        "One row per server, one column per feature.",
+        "",
+        "| server | " + " | ".join(FEATURES) + " |",
+        "|---|" + ":-:|" * len(FEATURES),
     ]
-    for feature in FEATURES:
+    for server, name in SERVERS.items():
         row = [
             best.get((feature, server)) or ("n/a" if (feature, server) in lacking else "unverified")
-            for server in SERVERS
+            for feature in FEATURES
         ]
-        lines.append(f"| {feature} | " + " | ".join(row) + " |")
+        lines.append(f"| {name} | " + " | ".join(row) + " |")
     counts = {how: sum(1 for v in best.values() if v == how) for how in RANK}
     lines += ["", "Notes:", ""]
     lines += [f"- {feature}: {note}" for feature, note in NOTES.items()]
@@ -154,7 +156,11 @@ def render(evidence: list[Mapping[str, str]]) -> str:
 def main(argv: list[str]) -> int:
     evidence: list[Mapping[str, str]] = []
     for path in argv[2:]:
-        evidence += json.loads(Path(path).read_text(encoding="utf-8"))
+        items = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(items, list):  # another tool's file (nox -s mutate's mutation.json)
+            print(f"{path}: not a list of evidence, skipped", file=sys.stderr)
+            continue
+        evidence += items
     Path(argv[1]).write_text(render(evidence), encoding="utf-8")
     return 0
 

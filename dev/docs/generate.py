@@ -46,13 +46,16 @@ def shipped_registry() -> Any:
 _ROLE = re.compile(r":(?:class|func|meth|data|attr|exc|mod):`~?([^`]+)`")
 
 
-def markdown(rest: str) -> str:
-    """reST inline markup of a docstring as Markdown (``x`` -> `x`), safe in a table cell."""
+def markdown(rest: str, *, cell: bool = False) -> str:
+    """reST inline markup of a docstring as Markdown (``x`` -> `x`); ``cell``: for a table
+    cell, where a ``|`` (also in code) must be escaped. Elsewhere it stays as it is: a ``\\|``
+    in a code span outside a table shows its backslash."""
     text = _ROLE.sub(lambda m: f"`{m.group(1).rsplit('.', 1)[-1]}`", rest)
     parts = text.replace("``", "`").split("`")
     # Outside code spans, <word> would be taken for HTML.
     parts[::2] = [part.replace("<", "\\<") for part in parts[::2]]
-    return "`".join(parts).replace("|", "\\|")
+    text = "`".join(parts)
+    return text.replace("|", "\\|") if cell else text
 
 
 def type_words(t: Any) -> str:
@@ -110,7 +113,7 @@ def rows(cls: type[Any], prefix: str = "") -> Iterator[str]:
             raise LookupError(
                 f"{cls.__module__}.{cls.__qualname__}.{field.name} has no attribute docstring"
             )
-        yield f"| `{name}` | {type_words(hint)} | {default_words(field)} | {markdown(docs[field.name])} |"
+        yield f"| `{name}` | {type_words(hint)} | {default_words(field)} | {markdown(docs[field.name], cell=True)} |"
         if attrs.has(hint):
             yield from rows(hint, prefix=f"{name}.")
 
@@ -169,7 +172,7 @@ def configuration_page() -> str:
     ]
     for name in registry.instance_names():
         spec = registry.instance(name)
-        out.append(f"| `{name}` | `{spec.provider}` | {markdown(spec.description)} |")
+        out.append(f"| `{name}` | `{spec.provider}` | {markdown(spec.description, cell=True)} |")
     out += [
         "",
         "## `[agents.<name>]`",
@@ -246,7 +249,24 @@ def _usage(prog: str, parser: argparse.ArgumentParser) -> str:
         else:
             name = action.metavar or action.dest
             parts.append({"*": f"[{name} ...]", "?": f"[{name}]"}.get(str(action.nargs), name))
-    return " ".join(parts)
+    return _wrap_usage(parts)
+
+
+USAGE_WIDTH = 76
+"""Usage lines wrap between arguments, as ``--help`` does, so a code block never breaks one
+argument in two (nor needs a scrollbar)."""
+
+
+def _wrap_usage(parts: list[str]) -> str:
+    prog, *rest = parts
+    indent = " " * (len(prog) + 1)
+    lines = [prog]
+    for part in rest:
+        if len(lines[-1]) + 1 + len(part) > USAGE_WIDTH:
+            lines.append(indent + part)
+        else:
+            lines[-1] += " " + part
+    return "\n".join(lines)
 
 
 def _arguments(parser: argparse.ArgumentParser) -> list[str]:
@@ -258,7 +278,7 @@ def _arguments(parser: argparse.ArgumentParser) -> list[str]:
         shown = "" if default in (None, False, [], argparse.SUPPRESS) else f"`{default}`"
         if action.required and action.option_strings:
             shown = "required"
-        lines.append(f"| {_flags(action)} | {markdown(action.help or '')} | {shown} |")
+        lines.append(f"| {_flags(action)} | {markdown(action.help or '', cell=True)} | {shown} |")
     return lines
 
 
@@ -298,6 +318,8 @@ def cli_page() -> str:
         _exit_codes(cli.__doc__ or ""),
     ]
     for name, command in sub.choices.items():
+        if name not in helps:  # a hidden command (no help: the shells' completion helper)
+            continue
         out += [
             "",
             f"## `{name}`",

@@ -10,6 +10,10 @@
   ``jackfield._stream.FragmentStream`` (a type hint naming a private module) both lead to
   the one documented object of that name. Only jackfield's own names are resolved this way,
   and only when the name is unambiguous; anything else stays an error of the strict build.
+- A table whose cells (but its first column) are all kinds of proof (``live``, ``recorded``,
+  ``transcript``, ``unverified``, ``n/a``: the compatibility matrix) gets the class
+  ``proof-matrix`` and each cell ``proof proof-<kind>``, and so do the bold kinds of the legend
+  on its page: jackfield.css draws them as coloured letters. The Markdown keeps the words.
 """
 
 from __future__ import annotations
@@ -79,8 +83,42 @@ def _attrs_defaults(
     return signature, returns
 
 
+PROOFS = {
+    "live": "live",
+    "recorded": "recorded",
+    "transcript": "transcript",
+    "unverified": "unverified",
+    "n/a": "na",
+}
+"""The kinds of proof of dev/docs/compat_matrix.py, and their CSS class suffix."""
+
+
+def _mark_proofs(app: Sphinx, doctree: nodes.document) -> None:
+    found = False
+    for table in doctree.findall(nodes.table):
+        cells = [
+            entry
+            for body in table.findall(nodes.tbody)
+            for row in body.findall(nodes.row)
+            for entry in row.children[1:]
+        ]
+        if not cells or any(entry.astext().strip() not in PROOFS for entry in cells):
+            continue
+        found = True
+        table["classes"].append("proof-matrix")
+        for entry in cells:
+            entry["classes"] += ["proof", f"proof-{PROOFS[entry.astext().strip()]}"]
+    if not found:
+        return
+    for strong in doctree.findall(nodes.strong):  # the legend: "- **live**: proven ..."
+        item = strong.parent.parent if strong.parent else None
+        if strong.astext() in PROOFS and isinstance(item, nodes.list_item):
+            strong["classes"] += ["proof", f"proof-{PROOFS[strong.astext()]}"]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_lexer("output", TextLexer)
     app.connect("autodoc-process-signature", _attrs_defaults)
     app.connect("missing-reference", _resolve_alias)
+    app.connect("doctree-read", _mark_proofs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

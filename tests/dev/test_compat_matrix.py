@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
-from dev.docs.compat_matrix import FEATURES, NOT_APPLICABLE, SERVERS, render
+from dev.docs.compat_matrix import FEATURES, NOT_APPLICABLE, SERVERS, main, render
+
+
+def table(page: str) -> list[list[str]]:
+    """The matrix's header and rows, cell by cell."""
+    lines = [x for x in page.splitlines() if x.startswith("| ")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
 
 
 def row(page: str, feature: str) -> list[str]:
-    (line,) = [x for x in page.splitlines() if x.startswith(f"| {feature} |")]
-    return [cell.strip() for cell in line.strip("|").split("|")][1:]
+    """The cells of ``feature`` for every server, in SERVERS' order: a column of the table,
+    which has a row per server."""
+    header, *body = table(page)
+    column = header.index(feature)
+    return [cells[column] for cells in body]
+
+
+def test_a_row_per_server_and_a_column_per_feature() -> None:
+    header, *body = table(render([]))
+    assert header == ["server", *FEATURES]
+    assert [cells[0] for cells in body] == list(SERVERS.values())
+
+
+def test_files_that_hold_no_evidence_are_skipped(tmp_path: Path) -> None:
+    evidence = tmp_path / "compat.json"
+    evidence.write_text(json.dumps([{"server": "vllm", "feature": "usage", "how": "live"}]))
+    mutation = tmp_path / "mutation.json"  # nox -s mutate writes its report beside them
+    mutation.write_text(json.dumps({"tool": "mutmut", "targets": {}}))
+    page = tmp_path / "compatibility.md"
+    assert main(["compat_matrix", str(page), str(evidence), str(mutation)]) == 0
+    usage = dict(zip(SERVERS, row(page.read_text(encoding="utf-8"), "usage"), strict=True))
+    assert usage["vllm"] == "live"
 
 
 def test_the_best_evidence_wins_and_the_rest_is_unverified() -> None:
