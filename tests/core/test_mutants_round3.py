@@ -267,14 +267,32 @@ def test_a_plain_mappings_issues_name_no_layer() -> None:
     assert "$.temperature: expected a number" in str(info.value)
 
 
-def test_a_class_that_refuses_its_values_is_named_in_the_issue() -> None:
+def test_a_validator_naming_its_field_puts_the_issue_on_that_field() -> None:
     from jackfield.provider import Limits
 
     with pytest.raises(OptionsError) as info:
         structure(Limits, {"choices": 0})
     [issue] = info.value.issues
+    assert issue.path == ("choices",)
+    assert issue.message == "must be a positive number, got 0"
+
+
+@attrs.frozen
+class Refusing:
+    low: int = 0
+    high: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("the range is upside down")
+
+
+def test_a_class_that_refuses_its_values_is_named_in_the_issue() -> None:
+    with pytest.raises(OptionsError) as info:
+        structure(Refusing, {"low": 2})
+    [issue] = info.value.issues
     assert issue.path == ()
-    assert issue.message == "expected Limits: choices must be a positive number, got 0"
+    assert issue.message == "expected Refusing: the range is upside down"
 
 
 class Odd:

@@ -68,22 +68,27 @@ def test_valid_options_structure_with_defaults() -> None:
         ({"stop": ["a", 2]}, "$.stop[1]", "expected a string, got int 2"),
         ({"mode": "edit"}, "$.mode", "expected one of 'chat', 'completion', got 'edit'"),
         ({"timeouts": {"connect": "x"}}, "$.timeouts.connect", "expected a number"),
-        # The class's fields, not what the generated code raised ("'int' is not iterable").
+        # The class's fields, not what the generated code raised ("'int' is not iterable"),
+        # and how to write the value as one of them.
         (
             {"timeouts": 5},
             "$.timeouts",
-            "expected a table (a mapping) for Timeouts, with: connect, total",
+            "expected a table with the keys connect, total; got int 5: set one of its keys, "
+            "e.g. timeouts.total = 5",
         ),
         (
             {"timeouts": "5s"},
             "$.timeouts",
-            "expected a table (a mapping) for Timeouts, with: connect, total",
+            "expected a table with the keys connect, total; got str '5s'",
         ),
         (
             {"timeouts": [5]},
             "$.timeouts",
-            "expected a table (a mapping) for Timeouts, with: connect, total",
+            "expected a table with the keys connect, total; got list [5]",
         ),
+        # A string is not a list of its characters, nor a list a table.
+        ({"stop": 5}, "$.stop", "expected"),
+        ({"headers": ["X-A"]}, "$.headers", "expected a table, got list ['X-A']"),
         ({"headers": {"X-A": 1}}, "$.headers.X-A", "expected a string, got int 1"),
         ({"api_key": 42}, "$.api_key", 'expected a string or a reference {"env": "VARIABLE"}'),
         ({"api_key": {"env": ""}}, "$.api_key", "expected a string or a reference"),

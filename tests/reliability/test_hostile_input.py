@@ -292,7 +292,7 @@ def test_a_models_answer_larger_than_the_cap() -> None:
 )
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(0, "choices must be a positive number, got 0"), ("x", "expected an integer")],
+    [(0, r"limits\.choices: must be a positive number, got 0"), ("x", "expected an integer")],
 )
 def test_a_bad_limit_is_an_options_error(value: Any, message: str) -> None:
     with pytest.raises(OptionsError, match=message) as info:

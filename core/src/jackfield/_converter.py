@@ -18,7 +18,8 @@ import binascii
 import difflib
 import enum
 import math
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any, Literal, Union, get_args, get_origin
 
 import attrs
@@ -156,6 +157,47 @@ def _structure_secret(value: Any, _: Any) -> Secret:
         raise TypeError(str(exc)) from None
 
 
+def _shown(value: Any) -> str:
+    """A value as an error quotes it: its type and a short repr."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+class NotATableError(TypeError):
+    """A value that is no mapping where a class (a table of keys) is expected."""
+
+    def __init__(self, value: Any, cls: Any) -> None:
+        super().__init__(f"expected a table, got {_shown(value)}")
+        self.value = value
+        self.cls = cls
+
+
+def _is_sequence(t: Any) -> bool:
+    """``list[X]``, ``Sequence[X]``, ``tuple[X, ...]``: arrays of one item type."""
+    origin = get_origin(t)
+    if origin in (list, Sequence, MutableSequence):
+        return True
+    args = get_args(t)
+    return origin is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _is_typed_mapping(t: Any) -> bool:
+    """``dict[K, V]`` and ``Mapping[K, V]`` other than free-form JSON objects."""
+    return (
+        get_origin(t) in (dict, Mapping, MutableMapping)
+        and len(get_args(t)) == 2
+        and not _is_json_object(t)
+    )
+
+
+def _noted(exc: Exception, index: int | str, t: Any) -> Exception:
+    note = IterableValidationNote(f"Structuring @ {index!r}", index, t)
+    exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+    return exc
+
+
 def make_converter() -> cattrs.Converter:
     """Build a converter with jackfield's rules (see the module docstring)."""
     conv = cattrs.Converter(
@@ -168,6 +210,55 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(int, _strict(int, "an integer"))
     conv.register_structure_hook(float, _strict(float, "a number", also=(int,)))
     conv.register_structure_hook_func(_is_json_object, _structure_json_object)
+
+    hook: Any = conv._structure_func.dispatch  # the hook of a type (any cattrs version)
+
+    def structure_sequence(value: Any, t: Any) -> Any:
+        # Our own, so a string is never taken for a list of its characters (cattrs' strict
+        # list hooks need cattrs 24.1; the floor is 23.2).
+        if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+            hint = ": put it in brackets, [ ... ]" if isinstance(value, Mapping) else ""
+            raise TypeError(f"expected a list, got {_shown(value)}{hint}")
+        item = get_args(t)[0]
+        handler = hook(item)  # once, not once per element
+        items, errors = [], []
+        for index, element in enumerate(value):
+            try:
+                items.append(handler(element, item))
+            except Exception as exc:  # noqa: BLE001, PERF203 - every element's problem is reported
+                errors.append(_noted(exc, index, item))
+        if errors:
+            raise IterableValidationError(f"While structuring {t!r}", errors, t)
+        return tuple(items) if get_origin(t) is tuple else items
+
+    def structure_mapping(value: Any, t: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a table, got {_shown(value)}")
+        key_type, value_type = get_args(t)
+        structure_key, structure_value = hook(key_type), hook(value_type)
+        result, errors = {}, []
+        for key, element in value.items():
+            try:
+                result[structure_key(key, key_type)] = structure_value(element, value_type)
+            except Exception as exc:  # noqa: BLE001, PERF203 - every entry's problem is reported
+                errors.append(_noted(exc, key, value_type))
+        if errors:
+            raise IterableValidationError(f"While structuring {t!r}", errors, t)
+        return result
+
+    def structure_attrs(cls: Any) -> Any:
+        inner = conv.gen_structure_attrs_fromdict(cls)
+
+        def structure(value: Any, t: Any) -> Any:
+            if not isinstance(value, Mapping):
+                raise NotATableError(value, cls)
+            return inner(value, t)
+
+        return structure
+
+    conv.register_structure_hook_func(_is_sequence, structure_sequence)
+    conv.register_structure_hook_func(_is_typed_mapping, structure_mapping)
+    conv.register_structure_hook_factory(attrs.has, structure_attrs)
     conv.register_unstructure_hook_func(_is_json_object, lambda v: check_json(v))
 
     def structure_str_or_other(value: Any, t: Any) -> Any:
@@ -176,7 +267,14 @@ def make_converter() -> cattrs.Converter:
         other = next(a for a in get_args(t) if a is not str and a is not type(None))
         if value is None and type(None) in get_args(t):
             return None
-        return conv.structure(value, other)
+        try:
+            return conv.structure(value, other)
+        except (TypeError, ValueError) as exc:
+            message = str(exc)
+            if not message.startswith("expected ") or isinstance(exc, NotATableError):
+                raise
+            # "expected true or false, got int 1" -> "expected a string, or true or false, ..."
+            raise type(exc)(f"expected a string, or {message.removeprefix('expected ')}") from None
 
     def unstructure_str_or_other(t: Any) -> Any:
         other = next(a for a in get_args(t) if a is not str and a is not type(None))
@@ -253,8 +351,68 @@ def validation_issues(
         yield (*path, *exc.path), str(exc)
     elif isinstance(exc, KeyError):
         yield path, f"required {noun} is missing"
+    elif isinstance(exc, NotATableError):
+        yield path, _not_a_table(exc, path)
     else:
-        yield path, _describe(exc, cls)
+        field, message = _field_of(exc, cls)
+        if field is not None:  # a validator naming its field: the issue is that field's
+            yield (*path, field), message
+        else:
+            yield path, _describe(exc, cls)
+
+
+_FIELD_MESSAGE = re.compile(r"'?([A-Za-z_][A-Za-z0-9_]*)'? (must .*)", re.DOTALL)
+
+
+def _field_of(exc: BaseException, cls: Any) -> tuple[str | None, str]:
+    """``("total", "must be ...")`` for a validator's "total must be ..." about a field of
+    ``cls``; ``(None, message)`` otherwise."""
+    message = str(exc)
+    match = _FIELD_MESSAGE.match(message)
+    fields = {a.name for a in attrs.fields(cls)} if attrs.has(cls) else set()
+    if isinstance(exc, ValueError) and match and match.group(1) in fields:
+        return match.group(1), match.group(2)
+    return None, message
+
+
+def _not_a_table(exc: NotATableError, path: Path) -> str:
+    """What a table of ``exc.cls``'s keys looks like, and how to put the value in one."""
+    keys = [a.name for a in attrs.fields(exc.cls)]
+    message = f"expected a table with the keys {', '.join(keys)}; got {_shown(exc.value)}"
+    key = _example_key(exc.value, exc.cls)
+    if key is not None and isinstance(exc.value, (bool, int, float, str)):
+        import json
+
+        value = json.dumps(exc.value)
+        if path and isinstance(path[-1], str):
+            example = f"{path[-1]}.{key} = {value}"
+        else:  # an element of an array
+            example = f"{{ {key} = {value} }}"
+        message += f": set one of its keys, e.g. {example}"
+    return message
+
+
+def _example_key(value: Any, cls: Any) -> str | None:
+    """The field ``value`` most likely meant: of those that accept it, one unset by default
+    (a limit that is off until set), else the first."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: no example
+        return None
+    accepting = []
+    for field in attrs.fields(cls):
+        try:
+            converter.structure(value, hints[field.name])
+        except Exception:  # noqa: BLE001 - this field does not take the value
+            continue
+        accepting.append(field)
+    for wanted in (attrs.NOTHING, None):  # a required key first, then a limit that is off
+        for field in accepting:
+            if field.default is wanted:
+                return str(field.name)
+    return str(accepting[0].name) if accepting else None
 
 
 def _describe(exc: BaseException, cls: Any) -> str:
@@ -263,10 +421,10 @@ def _describe(exc: BaseException, cls: Any) -> str:
         return message
     name = getattr(cls, "__name__", None) or str(cls).replace("typing.", "")
     if attrs.has(cls) and isinstance(exc, (TypeError, AttributeError)):
-        # What a value that is no mapping makes the generated code raise ("argument of type
+        # What a value that is no mapping makes generated code raise ("argument of type
         # 'int' is not iterable"): say what was expected instead.
         fields = ", ".join(a.name for a in attrs.fields(cls))
-        return f"expected a table (a mapping) for {name}, with: {fields}"
+        return f"expected a table with the keys {fields}"
     return f"expected {name}: {message}" if message else f"expected {name}"
 
 

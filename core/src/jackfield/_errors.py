@@ -31,6 +31,7 @@ The hierarchy::
             └── TruncatedStreamError
 
     SecurityWarning (a UserWarning, not an error)
+    DisabledInstanceWarning (a UserWarning: a configured instance whose plugin is missing)
 
 Errors raised while a stream runs carry what had already arrived in ``partial``. Messages never
 contain secrets: they are built from URLs, statuses and server messages, never from headers or
@@ -57,6 +58,7 @@ __all__ = [
     "ConfigFileError",
     "ContextLengthError",
     "ConversationError",
+    "DisabledInstanceWarning",
     "DuplicateProviderError",
     "InvalidToolArguments",
     "Issue",
@@ -91,6 +93,11 @@ class JackfieldError(Exception):
 
 class SecurityWarning(UserWarning):
     """Something is about to happen that may expose a secret (a key over plain http ...)."""
+
+
+class DisabledInstanceWarning(UserWarning):
+    """A configured instance cannot be used (its plugin is missing, turned off or broken) and
+    is left out; the message gives the file, line and section, and what to install."""
 
 
 # --- where a bad value is -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from jackfield._config.files import (
 )
 from jackfield._config.model import AgentConfig, Config, InstanceConfig, split_model_reference
 from jackfield._config.parse import parse_config
+from jackfield._config.plugins import DisabledInstanceWarning
 from jackfield._config.schema import json_schema
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "HOME_ENV",
     "AgentConfig",
     "Config",
+    "DisabledInstanceWarning",
     "InstanceConfig",
     "find_config",
     "json_schema",

@@ -73,6 +73,11 @@ class Config:
     source: str = "<no configuration>"
     """Where the configuration came from: the file's path, the name given with a mapping
     (``"<mapping>"`` by default), or ``"<no configuration>"``."""
+    disabled: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    """Instances that cannot be used, by name, each with the reason: the plugin providing it is
+    not installed (the reason names the package), turned off, or failed to load. Such an instance
+    is not in :attr:`instances`; using it, or an agent on it, is an error giving the reason, and
+    everything else works."""
 
 
 def split_model_reference(reference: str) -> tuple[str, str | None]:

@@ -17,18 +17,31 @@ A configuration has two tables::
 Everything is checked through the same converter and option layers providers use: unknown keys
 (with a did-you-mean), wrong types, unknown providers and instances. Secrets given by reference
 (``api_key = { env = "OPENAI_API_KEY" }``) are read only when the instance is first used.
+
+A section whose provider is not installed (its ``type``, or the ready-made instance it is named
+after, comes with a plugin that is missing, turned off or broken) is no error: the instance is
+disabled (:attr:`Config.disabled`, with a :class:`DisabledInstanceWarning` naming the package
+to install) and the rest of the file works. A ``type`` spelled close to an installed provider's
+name is a typo, and an error with a did-you-mean.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jackfield._config.locate import Locator
 from jackfield._config.model import AgentConfig, Config, InstanceConfig, split_model_reference
-from jackfield._errors import ConfigError, ConfigFileError, Issue, OptionsError, Path
+from jackfield._config.plugins import (
+    DisabledInstanceWarning,
+    missing_instance,
+    missing_provider,
+    typo_of,
+)
+from jackfield._errors import ConfigError, ConfigFileError, Issue, OptionsError, Path, RegistryError
 from jackfield._options import AGENT, Resolved, instance_layers, layer_name, structure
 
 if TYPE_CHECKING:
@@ -54,6 +67,14 @@ class _Parser:
         self.issues: list[Issue] = []
         self.suggestions = SUGGESTIONS
         self._instance_names: list[str] | None = None
+        self.disabled: dict[str, str] = {}
+        self.notes: list[Issue] = []  # one per disabled instance, for the warnings
+
+    def disable(self, name: str, path: Path, reason: str) -> None:
+        """Leave the instance ``name`` out, saying why (once per instance)."""
+        if name not in self.disabled:
+            self.disabled[name] = reason
+            self.notes.append(Issue(path, f"disabled: {reason}", line=self.locate.line(path)))
 
     def close(self, word: str, choices: Iterable[str]) -> str:
         """``; did you mean 'x'?`` for the nearest choice, while hints are left to give."""
@@ -86,9 +107,13 @@ class _Parser:
             agent = self.agent(name, section, instances)
             if agent is not None:
                 agents[name] = agent
-        if self.issues:
+        if self.issues:  # in the order of the file's lines (those without one last)
+            self.issues.sort(key=lambda issue: (issue.line is None, issue.line or 0))
             raise ConfigFileError(self.source, self.issues)
-        return Config(instances, agents, self.source)
+        for note in self.notes:
+            text = note.render(root="", source=self.source)
+            warnings.warn(DisabledInstanceWarning(text), stacklevel=4)
+        return Config(instances, agents, self.source, self.disabled)
 
     def name_ok(self, name: str, path: Path) -> bool:
         if _NAME.match(name):
@@ -121,25 +146,40 @@ class _Parser:
             known = self.registry.names()
             if provider is None:
                 if name not in self.registry.instance_names():
+                    reason = missing_instance(name, self.registry)
+                    if reason is not None:  # a first-party plugin's ready-made instance
+                        self.disable(name, path, reason)
+                        return None
+                    close = self.close(name, self.registry.instance_names())
+                    if close:  # "; did you mean 'ollama'?"
+                        close = close.replace("mean", "mean the ready-made instance", 1)
                     self.issue(
                         (*path, "type"),
-                        "missing: which provider is this? One of: " + ", ".join(known),
+                        "missing: which provider is this? One of: " + ", ".join(known) + close,
                     )
                     return None
                 preset = name
                 provider = self.registry.instance(name).provider
-            elif not isinstance(provider, str) or provider not in known:
+            elif not isinstance(provider, str):
+                self.issue((*path, "type"), f"expected a provider's name, got {provider!r}")
+                return None
+            elif provider not in known:
+                typo = typo_of(provider, known)
+                if typo is None:  # a provider of its own, whose plugin is not installed
+                    self.disable(name, (*path, "type"), missing_provider(provider, self.registry))
+                    return None
                 self.issue(
                     (*path, "type"),
-                    f"unknown provider {provider!r}{self.close(str(provider), known)} "
-                    f"(installed: {', '.join(known) or 'none'})",
+                    f"unknown provider {provider!r}; did you mean {typo!r}? "
+                    f"(installed: {', '.join(known)})",
                 )
                 return None
         elif not isinstance(provider, str):
             self.issue((*path, "type"), "missing: which provider is this?")
             return None
         instance = InstanceConfig(provider, {**shorthand, **options_table}, description, preset)
-        self.check_options(instance, name, shorthand_keys=set(shorthand))
+        if not self.check_options(instance, name, shorthand_keys=set(shorthand)):
+            return None
         return instance
 
     def layers(self, name: str, instance: InstanceConfig) -> Resolved:
@@ -152,9 +192,11 @@ class _Parser:
 
     def check_options(
         self, instance: InstanceConfig, name: str, *, shorthand_keys: set[str]
-    ) -> None:
+    ) -> bool:
+        """Check the instance's options; ``False`` when its provider cannot be loaded (then
+        the instance is disabled)."""
         if self.registry is None:
-            return
+            return True
         section = ("providers", name)
         try:
             options_class = self.registry.options_class(instance.provider)
@@ -166,6 +208,10 @@ class _Parser:
                 self.issue((*where, *issue.path), issue.message)
         except ConfigError as exc:
             self.issue(section, str(exc))
+        except RegistryError as exc:  # installed, but broken: it cannot be used, the rest can
+            self.disable(name, section, str(exc))
+            return False
+        return True
 
     # agents --------------------------------------------------------------------------------
 
@@ -185,9 +231,15 @@ class _Parser:
                 self.issue((*path, *where), message)
             return None
         instance_name, _ = split_model_reference(agent.model)
+        if instance_name in self.disabled:
+            return agent  # using it says why; its options cannot be checked without a plugin
         instance = instances.get(instance_name)
         if instance is None and self.registry is not None:
             if instance_name not in self.registry.instance_names():
+                reason = missing_instance(instance_name, self.registry)
+                if reason is not None:  # a first-party plugin's ready-made instance
+                    self.disable(instance_name, (*path, "model"), reason)
+                    return agent
                 if self._instance_names is None:  # once per file, not once per agent
                     self._instance_names = sorted({*instances, *self.registry.instance_names()})
                 known = self._instance_names
@@ -212,6 +264,8 @@ class _Parser:
         layers = self.layers(instance_name, instance).with_layer(layer, agent.layer)
         try:
             structure(self.registry.options_class(instance.provider), layers)
+        except RegistryError as exc:  # its provider is installed but broken
+            self.disable(instance_name, (*section, "model"), str(exc))
         except OptionsError as exc:
             for issue in exc.issues:
                 if issue.layer != layer:
