@@ -47,10 +47,14 @@ _register_profiles()
 @pytest.fixture(autouse=True)
 def _private_user_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> Path:
     """Every test (and every command it runs) gets its own per-user directory: no test reads
-    or writes the real user's configuration, keys, default model or conversation log."""
+    or writes the real user's configuration, keys, default model or conversation log; and
+    none sees the variables that presets read."""
     home = tmp_path_factory.mktemp("jackfield-home")
     monkeypatch.setenv("JACKFIELD_HOME", str(home))
     monkeypatch.delenv("JACKFIELD_CONFIG", raising=False)
+    # Presets read these (a developer's own OLLAMA_HOST must not change what tests see).
+    for variable in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OLLAMA_HOST"):
+        monkeypatch.delenv(variable, raising=False)
     return home
 
 

@@ -362,7 +362,7 @@ def test_a_key_in_an_ollama_in_stream_error_is_scrubbed(case: str) -> None:
 
     texts: list[str] = []
     with serving(script) as server:
-        options = {"base_url": server.url, "api_key": key, "retries": {"attempts": 0}}
+        options = {"base_url": server.url, "api_key": key, "retries": {"attempts": 0}, "model": "m"}
         with jackfield.load_registry().create("ollama", options) as provider:
             for call in (lambda: provider.complete("hi"), lambda: list(provider.stream("hi"))):
                 with pytest.raises(ProviderError) as info:
@@ -606,6 +606,8 @@ def test_a_url_password_is_sent_as_basic_auth(provider_type: str, key_header: st
     with serving(script) as server:
         path = "/v1" if provider_type == "openai-compatible" else "/api"
         options: dict[str, Any] = {"base_url": server.url.replace("//", "//u%40x:p%3Aw@") + path}
+        if provider_type == "ollama":
+            options["model"] = "m"  # Ollama needs one (refused before sending otherwise)
         if key_header is not None:
             options |= {"api_key": key, "api_key_header": key_header}
         with jackfield.load_registry().create(provider_type, options) as provider:

@@ -199,9 +199,10 @@ def test_api_key_from_an_environment_variable(monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_openai_preset_needs_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    provider, _ = replay_provider(HELLO, base_url=None, preset="openai")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    provider, _ = replay_provider(HELLO, base_url=None, preset="openai", model="gpt-x")
     assert provider.base_url == "https://api.openai.com/v1"
-    with pytest.raises(ConfigError, match="environment variable OPENAI_API_KEY is not set"):
+    with pytest.raises(ConfigError, match="the openai preset needs an API key: set OPENAI_API_KEY"):
         list(provider.stream("hi"))
 
 
@@ -273,8 +274,12 @@ def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"preset": "lmstudoi"}, "unknown preset 'lmstudoi'. Did you mean 'lmstudio'?"),
-        ({"base_url": "localhost:8080"}, r"base_url 'localhost:8080' is not a valid URL"),
+        # Caught when the options are validated (a configuration file, then, names the line).
+        ({"preset": "lmstudoi"}, r"\$\.preset: must be one of .*; did you mean 'lmstudio'\?"),
+        (
+            {"base_url": "localhost:8080"},
+            r"\$\.base_url: must start with http:// or https://: write http://localhost:8080/v1",
+        ),
         (
             {"base_url": "http://127.0.0.1:80a/v1"},
             r"instance 'openai-compatible': base_url 'http://127.0.0.1:80a/v1' is not a valid URL "
@@ -282,7 +287,7 @@ def test_repeated_plain_call_options_are_validated_once_and_stay_apart() -> None
             r"http://127.0.0.1:8080/v1",
         ),
         ({"base_url": "http://a b/v1"}, "holds a space or a control character"),
-        ({"host": "127.0.0.1", "port": 70000}, "is not a valid URL"),
+        ({"host": "127.0.0.1", "port": 70000}, r"\$\.port: must be from 1 to 65535; got 70000"),
     ],
 )
 def test_bad_places(options: dict[str, Any], message: str) -> None:

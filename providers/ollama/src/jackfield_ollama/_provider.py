@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+import attrs
 import orjson
 
 from jackfield import (
@@ -32,7 +34,7 @@ from jackfield.http import (
 )
 from jackfield.provider import NDJSONDecoder, ThinkSplitter
 from jackfield_ollama import __version__
-from jackfield_ollama._options import DEFAULT_BASE_URL, OllamaOptions
+from jackfield_ollama._options import DEFAULT_BASE_URL, OllamaOptions, default_url
 from jackfield_ollama._wire import OllamaAssembler, chat_body
 
 __all__ = ["OllamaProvider"]
@@ -58,11 +60,26 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
     user_agent = f"jackfield-ollama/{__version__}"
 
     def resolve_target(self, options: OllamaOptions) -> Target:
-        """Ollama's root URL (a ``base_url`` ending in ``/api`` is read as the root)."""
+        """Ollama's root URL (a ``base_url`` ending in ``/api`` is read as the root); without
+        ``base_url``, ``host`` or ``port``, the server ``OLLAMA_HOST`` names, else this
+        machine's default port."""
+        if not (options.base_url or options.host or options.port):
+            default = default_url()
+            if default != DEFAULT_BASE_URL:
+                options = attrs.evolve(options, base_url=default)  # checked like a base_url
         target = super().resolve_target(options)
         if not target.base_url.endswith("/api"):
             return target
         return target.at(target.base_url.removesuffix("/api"))  # keeps a URL's user:password
+
+    @property
+    def start_hint(self) -> str | None:
+        """How Ollama is started at this instance's address (for advice when nothing
+        answers), or ``None`` when that is not on this machine."""
+        if not self.target.loopback:
+            return None
+        port = urlsplit(self.base_url).port or 80
+        return "ollama serve" if port == 11434 else f"OLLAMA_HOST=127.0.0.1:{port} ollama serve"
 
     def _get(self, path: str, *, auth: bool = True) -> HTTPRequest:
         return self.http_request("GET", f"{self.base_url}{path}", auth=auth)
@@ -80,7 +97,9 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
     def chat_request(
         self, request: ChatRequest[OllamaOptions], target: Target, *, reveal: bool = True
     ) -> tuple[HTTPRequest, dict[str, Any]]:
-        """``POST {base_url}/api/chat`` with the body built from the request."""
+        """``POST {base_url}/api/chat`` with the body built from the request. A call to send
+        that names no model is a :class:`~jackfield.ConfigError` before anything is sent (Ollama
+        has no default model); a dry run (``reveal=False``) shows the body as it is."""
         options = request.options
         body = chat_body(request.conversation, request.tools, options, stream=request.stream)
         http_request = self.http_request(
@@ -91,6 +110,13 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
             body=orjson.dumps(body),
             reveal=reveal,
         )
+        if reveal and options.model is None:
+            name = self.name
+            raise ConfigError(
+                f"instance {name!r} names no model, and Ollama needs one: write "
+                f"-m {name}:<model> on the command line, or set model (in the call, the agent "
+                f"or the instance's configuration); `jackfield models {name}` lists the models"
+            )
         return http_request, body
 
     def chat_parser(self, request: ChatRequest[OllamaOptions]) -> ParserFactory:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
-from jackfield.http import HTTPOptions
+from jackfield.http import HTTPOptions, mask_url
 from jackfield_openai._chat import ChatOptions
 
 __all__ = ["OpenAIOptions"]
@@ -31,3 +34,49 @@ class OpenAIOptions(HTTPOptions, ChatOptions):
     or ``system`` role, ``parallel_tool_calls``, strict tools), send it once more without it
     and, if that is answered, keep doing so for this endpoint and model (``explain`` and
     ``status`` list what was learned). ``false``: never adapt a request."""
+
+    @classmethod
+    def environment(cls, options: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """What the environment adds to ``options`` (an instance's merged layers): its
+        preset's variables (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``OLLAMA_HOST``) for what
+        they leave unset, as ``(variable, options)`` pairs. A :class:`~jackfield.Host` lays
+        each over the instance as the layer ``env:<variable>``, so ``explain`` names it."""
+        import os
+
+        from jackfield_openai._presets import ADDRESS_FIELDS, PRESETS, from_environment
+
+        name = options.get("preset")
+        preset = PRESETS.get(name) if isinstance(name, str) else None
+        address = any(options.get(field) for field in ADDRESS_FIELDS)
+        return from_environment(
+            preset, os.environ, address=address, key=options.get("api_key") is not None
+        )
+
+    def __attrs_post_init__(self) -> None:
+        # Checked when options are validated (a configuration file with a registry, a call's
+        # options), not when the first request is built: each message starts with the field's
+        # name, so the issue points at that key (and its line).
+        if self.base_url is not None and "://" not in self.base_url:
+            fixed = mask_url(_with_scheme(self.base_url))  # a password in it is not shown
+            raise ValueError(f"base_url must start with http:// or https://: write {fixed}")
+        if self.preset is not None:
+            from jackfield_openai._presets import PRESETS
+
+            if self.preset not in PRESETS:
+                import difflib
+
+                close = difflib.get_close_matches(self.preset, list(PRESETS), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(
+                    f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}{hint}"
+                )
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ValueError(f"port must be from 1 to 65535; got {self.port}")
+
+
+def _with_scheme(url: str) -> str:
+    """``localhost:8080`` -> ``http://localhost:8080/v1``: an address as the option wants it."""
+    from urllib.parse import urlsplit
+
+    fixed = f"http://{url.lstrip('/')}"
+    return fixed if urlsplit(fixed).path.strip("/") else f"{fixed.rstrip('/')}/v1"

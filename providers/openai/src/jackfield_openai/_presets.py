@@ -1,17 +1,32 @@
-"""Where each OpenAI-compatible server listens by default, and how it wants its key.
+"""Where each OpenAI-compatible server listens by default, how it wants its key, which
+environment variables move it, and how it is started.
 
-Pure data, imported whenever providers are listed (the plugin module registers every preset as
-a ready-made instance, so ``lmstudio:<model>`` works with zero configuration): it imports
-nothing, not even ``typing``.
+Pure data and pure functions, imported whenever providers are listed (the plugin module
+registers every preset as a ready-made instance, so ``lmstudio:<model>`` works with zero
+configuration): it imports nothing, not even ``typing``.
+
+The environment, read only where the configuration says nothing (see :func:`from_environment`):
+``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` for the ``openai`` preset, as the openai SDK reads
+them; ``OLLAMA_HOST`` for the ``ollama`` preset, read as Ollama's own client reads it
+(:func:`ollama_root`).
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from jackfield.http import KeyHeader
 
-__all__ = ["DEFAULT_BASE_URL", "PRESETS", "Preset"]
+__all__ = [
+    "ADDRESS_FIELDS",
+    "DEFAULT_BASE_URL",
+    "PRESETS",
+    "Preset",
+    "from_environment",
+    "ollama_root",
+]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -20,16 +35,19 @@ class Preset:
     """A server family's defaults."""
 
     __slots__ = (
+        "address_env",
         "host",
         "key_env",
         "key_header",
         "key_required",
+        "model_required",
         "name",
         "notes",
         "path",
         "port",
         "scheme",
         "server",
+        "start",
     )
 
     def __init__(
@@ -45,6 +63,9 @@ class Preset:
         key_required: bool = False,
         key_header: KeyHeader = "authorization",
         notes: str = "",
+        address_env: str | None = None,
+        model_required: bool = False,
+        start: str | None = None,
     ) -> None:
         self.name = name
         self.server = server
@@ -56,6 +77,12 @@ class Preset:
         self.key_required = key_required
         self.key_header: KeyHeader = key_header
         self.notes = notes
+        self.address_env = address_env
+        """The environment variable that replaces the default address (``OPENAI_BASE_URL``)."""
+        self.model_required = model_required
+        """Whether the server refuses a chat that names no model (no default model)."""
+        self.start = start
+        """The command that starts the server, ``{port}`` standing for its port."""
 
     @property
     def base_url(self) -> str:
@@ -70,16 +97,35 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     preset.name: preset
     for preset in (
-        Preset("llamacpp", "llama.cpp (llama-server)", 8080),
-        Preset("lmstudio", "LM Studio", 1234),
-        Preset("ollama", "Ollama (OpenAI-compatible /v1)", 11434, notes="the API key is ignored"),
-        Preset("vllm", "vLLM", 8000),
-        Preset("sglang", "SGLang", 30000),
+        Preset(
+            "llamacpp",
+            "llama.cpp (llama-server)",
+            8080,
+            start="llama-server -m MODEL.gguf --port {port}",
+        ),
+        Preset("lmstudio", "LM Studio", 1234, start="lms server start --port {port}"),
+        Preset(
+            "ollama",
+            "Ollama (OpenAI-compatible /v1)",
+            11434,
+            notes="the API key is ignored",
+            address_env="OLLAMA_HOST",
+            model_required=True,
+            start="ollama serve",
+        ),
+        Preset("vllm", "vLLM", 8000, start="vllm serve MODEL --port {port}"),
+        Preset(
+            "sglang",
+            "SGLang",
+            30000,
+            start="python -m sglang.launch_server --model-path MODEL --port {port}",
+        ),
         Preset(
             "textgen-webui",
             "text-generation-webui (started with --api)",
             5000,
             notes="answers only for the loaded model",
+            start="python server.py --api --api-port {port} (text-generation-webui)",
         ),
         Preset(
             "tabbyapi",
@@ -87,9 +133,10 @@ PRESETS: dict[str, Preset] = {
             5000,
             key_header="both",
             notes="authentication is on by default",
+            start="python main.py (TabbyAPI; port {port} in config.yml)",
         ),
-        Preset("koboldcpp", "KoboldCpp", 5001),
-        Preset("localai", "LocalAI", 8080),
+        Preset("koboldcpp", "KoboldCpp", 5001, start="koboldcpp --model MODEL.gguf --port {port}"),
+        Preset("localai", "LocalAI", 8080, start="local-ai run --address :{port}"),
         Preset(
             "openai",
             "OpenAI",
@@ -98,9 +145,80 @@ PRESETS: dict[str, Preset] = {
             host="api.openai.com",
             key_env="OPENAI_API_KEY",
             key_required=True,
+            address_env="OPENAI_BASE_URL",
+            model_required=True,
         ),
     )
 }
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
 """Without a preset or a base URL, the provider talks to a local server on llama.cpp's port."""
+
+
+ADDRESS_FIELDS = ("base_url", "host", "port")
+"""The options that say where an instance is: when one is set, the environment is not read."""
+
+
+def from_environment(
+    preset: Preset | None, environ: Mapping[str, str], *, address: bool, key: bool
+) -> list[tuple[str, dict[str, object]]]:
+    """What the environment says about an instance built on ``preset``, as ``(variable,
+    options)`` pairs: the address from ``preset.address_env`` unless ``address`` (the
+    instance sets ``base_url``, ``host`` or ``port``), the key from ``preset.key_env`` (as a
+    reference, read when first used) unless ``key`` (it sets ``api_key``). An unset or blank
+    variable says nothing."""
+    if preset is None:
+        return []
+    found: list[tuple[str, dict[str, object]]] = []
+    variable = preset.address_env
+    if not address and variable and environ.get(variable, "").strip():
+        value = environ[variable].strip()
+        if variable == "OLLAMA_HOST":
+            value = ollama_root(value) + preset.path
+        found.append((variable, {"base_url": value}))
+    variable = preset.key_env
+    if not key and variable and environ.get(variable, "").strip():
+        found.append((variable, {"api_key": {"env": variable}}))
+    return found
+
+
+def ollama_root(value: str) -> str:
+    """The server ``OLLAMA_HOST`` names, read as Ollama's client reads it: ``host``,
+    ``host:port``, ``scheme://host:port`` or ``:port``, optionally with a path; quotes and
+    surrounding spaces ignored; no port: 11434 (80 after ``http://``, 443 after ``https://``);
+    an address that listens everywhere (``0.0.0.0``, ``::``) or no host means this machine.
+
+    >>> ollama_root("0.0.0.0"), ollama_root("gpu-box:8000"), ollama_root("https://ollama.lan")
+    ('http://127.0.0.1:11434', 'http://gpu-box:8000', 'https://ollama.lan')
+    """
+    text = value.strip().strip("\"'")
+    scheme, found, rest = text.partition("://")
+    scheme = scheme.lower() if found else "http"
+    rest = rest if found else text
+    default_port = {"http": "80", "https": "443"}.get(scheme, "11434") if found else "11434"
+    scheme = "https" if scheme == "https" else "http"
+    hostport, slash, path = rest.partition("/")
+    host, port = _split_host_port(hostport)
+    if port is None or not (port.isascii() and port.isdigit() and 0 < int(port[:6]) < 65536):
+        port = default_port
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"):  # listening everywhere: this machine
+        host = "::1" if host.startswith((":", "0:")) else "127.0.0.1"
+    shown_host = f"[{host}]" if ":" in host else host
+    shown_port = "" if int(port) == {"http": 80, "https": 443}[scheme] else f":{int(port)}"
+    path = path.strip("/")
+    return f"{scheme}://{shown_host}{shown_port}{'/' + path if slash and path else ''}"
+
+
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """``host:port`` (``[v6]:port``) split as Go's ``net.SplitHostPort`` splits it; ``(text,
+    None)`` when it has no port (a bare IPv6 address has colons but no port)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end != -1 and text[end + 1 : end + 2] == ":":
+            return text[1:end], text[end + 2 :]
+        return text, None
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        return host, port
+    return text, None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+import attrs
 import orjson
 
 from jackfield import (
@@ -28,7 +29,13 @@ from jackfield_openai._body import chat_body
 from jackfield_openai._models import credentials_flow, embeddings_flow, models_flow, status_flow
 from jackfield_openai._options import OpenAIOptions
 from jackfield_openai._parsers import choose_parser
-from jackfield_openai._presets import DEFAULT_BASE_URL, PRESETS, Preset
+from jackfield_openai._presets import (
+    ADDRESS_FIELDS,
+    DEFAULT_BASE_URL,
+    PRESETS,
+    Preset,
+    from_environment,
+)
 from jackfield_openai._quirks import BY_NAME, adapt, refused_quirk
 from jackfield_openai._toolnames import ToolNames
 
@@ -67,15 +74,35 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         self._quirks: dict[Endpoint, tuple[str, ...]] = {}
 
     def resolve_target(self, options: OpenAIOptions) -> Target:
-        """The preset's address, key variable and key header as defaults under the options."""
+        """The preset's address, key variable and key header as defaults under the options;
+        where the options set neither an address nor a key, the preset's environment
+        variables (``OPENAI_BASE_URL``, ``OLLAMA_HOST``, ``OPENAI_API_KEY``: see
+        :func:`~jackfield_openai._presets.from_environment`)."""
+        import os
+
         preset = preset_named(options.preset)
+        found = from_environment(
+            preset,
+            os.environ,
+            address=any(getattr(options, f) for f in ADDRESS_FIELDS),
+            key=options.api_key is not None,
+        )
+        for _, values in found:
+            url = values.get("base_url")
+            if isinstance(url, str):
+                options = attrs.evolve(options, base_url=url)
         base = self.address(options, preset.base_url if preset else DEFAULT_BASE_URL)
         key = options.api_key
-        if key is None and preset is not None and preset.key_env:
-            key = Secret.from_env(preset.key_env)
+        variable = preset.key_env if preset is not None else None
+        if key is None and variable and any("api_key" in values for _, values in found):
+            key = Secret.from_env(variable)
         missing = None
         if preset is not None and preset.key_required:
-            missing = f"the {preset.name} preset needs an API key: set the api_key option"
+            where = f"set {preset.key_env}, " if preset.key_env else ""
+            missing = (
+                f"the {preset.name} preset needs an API key: {where}run `jackfield keys set "
+                f"{self.name}`, or set the api_key option"
+            )
         return Target(
             base,
             label=self.name,
@@ -84,13 +111,37 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
             missing_key=missing,
         )
 
+    @property
+    def key_variable(self) -> str | None:
+        """The environment variable the preset reads its key from (``OPENAI_API_KEY``)."""
+        preset = preset_named(self.options.preset)
+        return preset.key_env if preset is not None else None
+
+    @property
+    def start_hint(self) -> str | None:
+        """How the preset's server is started on this instance's port (for advice when
+        nothing answers), or ``None`` when it is not started on this machine."""
+        preset = preset_named(self.options.preset)
+        if preset is None or preset.start is None or not self.target.loopback:
+            return None
+        port = urlsplit(self.base_url).port or preset.port
+        command = preset.start.format(port=port)
+        if preset.address_env == "OLLAMA_HOST" and port != preset.port:
+            command = f"OLLAMA_HOST=127.0.0.1:{port} {command}"
+        return command
+
     # --- chat ---------------------------------------------------------------------------------
 
     def chat_request(
         self, request: ChatRequest[OpenAIOptions], target: Target, *, reveal: bool = True
     ) -> tuple[HTTPRequest, dict[str, Any]]:
-        """``POST {base_url}/chat/completions`` with the body built from the request."""
+        """``POST {base_url}/chat/completions`` with the body built from the request. A call
+        to send that names no model to a server that needs one (OpenAI, Ollama) is a
+        :class:`~jackfield.ConfigError` before anything is sent; a dry run (``reveal=False``)
+        shows the body as it is."""
         options = request.options
+        if reveal and options.model is None:
+            self._check_model(options)  # first: `-m openai` hears of the model before the key
         names = ToolNames(request.tools)
         body = chat_body(request.conversation, request.tools, options, names, stream=request.stream)
         if self._quirks and options.learn_quirks:
@@ -110,6 +161,17 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
             reveal=reveal,
         )
         return http_request, body
+
+    def _check_model(self, options: OpenAIOptions) -> None:
+        preset = preset_named(options.preset)
+        if preset is None or not preset.model_required:
+            return
+        name, server = self.name, preset.server.split(" (")[0]  # "Ollama", not its API's name
+        raise ConfigError(
+            f"instance {name!r} names no model, and {server} needs one: write "
+            f"-m {name}:<model> on the command line, or set model (in the call, the agent or "
+            f"the instance's configuration); `jackfield models {name}` lists the models"
+        )
 
     def chat_reviser(
         self, request: ChatRequest[OpenAIOptions], target: Target, body: Any
