@@ -186,6 +186,7 @@ def console_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
         yield {
             **os.environ,
             "JACKFIELD_CONFIG": str(config),
+            "JACKFIELD_HOME": str(tmp_path_factory.mktemp("home")),  # chat logs its turns there
             "LLAMACPP_URL": server.base_url,
             "NO_COLOR": "1",
             "PATH": path,

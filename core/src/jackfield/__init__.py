@@ -34,6 +34,10 @@ _EXPORTS: dict[str, str] = {
     "AgentConfig": "jackfield._config",
     "Config": "jackfield._config",
     "InstanceConfig": "jackfield._config",
+    "ConversationInfo": "jackfield._logs",
+    "ConversationLog": "jackfield._logs",
+    "LoggedTurn": "jackfield._logs",
+    "SearchHit": "jackfield._logs",
     "find_config": "jackfield._config",
     "json_schema": "jackfield._config",
     "load_config": "jackfield._config",
@@ -98,6 +102,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigFileError": "jackfield._errors",
     "ContextLengthError": "jackfield._errors",
     "ConversationError": "jackfield._errors",
+    "DisabledInstanceWarning": "jackfield._errors",
     "DuplicateProviderError": "jackfield._errors",
     "InvalidToolArguments": "jackfield._errors",
     "Issue": "jackfield._errors",
@@ -148,14 +153,14 @@ if TYPE_CHECKING:
     from jackfield._config import load_config as load_config
     from jackfield._config import parse_config as parse_config
     from jackfield._converter import converter as converter
+    from jackfield._converter import dump_fragment as dump_fragment
+    from jackfield._converter import load_fragment as load_fragment
     from jackfield._default import acomplete as acomplete
     from jackfield._default import astream as astream
     from jackfield._default import complete as complete
     from jackfield._default import default_host as default_host
     from jackfield._default import embed as embed
     from jackfield._default import stream as stream
-    from jackfield._converter import dump_fragment as dump_fragment
-    from jackfield._converter import load_fragment as load_fragment
     from jackfield._errors import TIMEOUT_PHASES as TIMEOUT_PHASES
     from jackfield._errors import AuthenticationError as AuthenticationError
     from jackfield._errors import BadRequestError as BadRequestError
@@ -163,6 +168,7 @@ if TYPE_CHECKING:
     from jackfield._errors import ConfigFileError as ConfigFileError
     from jackfield._errors import ContextLengthError as ContextLengthError
     from jackfield._errors import ConversationError as ConversationError
+    from jackfield._errors import DisabledInstanceWarning as DisabledInstanceWarning
     from jackfield._errors import DuplicateProviderError as DuplicateProviderError
     from jackfield._errors import InvalidToolArguments as InvalidToolArguments
     from jackfield._errors import Issue as Issue
@@ -201,6 +207,10 @@ if TYPE_CHECKING:
     from jackfield._info import ModelInfo as ModelInfo
     from jackfield._info import ModelList as ModelList
     from jackfield._info import Status as Status
+    from jackfield._logs import ConversationInfo as ConversationInfo
+    from jackfield._logs import ConversationLog as ConversationLog
+    from jackfield._logs import LoggedTurn as LoggedTurn
+    from jackfield._logs import SearchHit as SearchHit
     from jackfield._messages import AssistantMessage as AssistantMessage
     from jackfield._messages import Conversation as Conversation
     from jackfield._messages import ImagePart as ImagePart

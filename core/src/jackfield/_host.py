@@ -19,9 +19,9 @@ from __future__ import annotations
 import difflib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jackfield._config import (
     AgentConfig,
@@ -33,10 +33,16 @@ from jackfield._config import (
     split_model_reference,
 )
 from jackfield._errors import ConfigError, UnknownProviderError
+from jackfield._messages import MessagesLike, Tool
 from jackfield._options import AGENT, OVERRIDE, Resolved, instance_layers, layer_name
 from jackfield._pipeline import Binding, Pipeline
 from jackfield._registry import Registry, load_registry
 from jackfield.provider import Provider
+
+if TYPE_CHECKING:
+    from jackfield._logs import ConversationLog, LoggedCall, LogSetting
+    from jackfield._response import Response
+    from jackfield._stream import AsyncFragmentStream, FragmentStream
 
 __all__ = ["Agent", "Host"]
 
@@ -46,15 +52,25 @@ class Agent(Pipeline[Any]):
 
     An agent calls exactly as its provider does (:class:`~jackfield.provider.Pipeline`): its
     own layer (``agent:<name>``) sits between the instance's options and the call's.
+    When the host has a log (``Host(log=...)``), each call is a turn of a logged conversation:
+    ``conversation``'s, else a new one per call.
     """
 
-    def __init__(self, host: Host, name: str, instance: str, config: AgentConfig) -> None:
+    def __init__(
+        self,
+        host: Host,
+        name: str,
+        instance: str,
+        config: AgentConfig,
+        conversation: str | None = None,
+    ) -> None:
         self.host = host
         self.name = name
         self.instance = instance
         self.config = config
         self.system_prompt = config.system_prompt
         self.tools = config.tools
+        self.conversation = conversation
         self._binding: Binding | None = None
 
     @property
@@ -86,54 +102,139 @@ class Agent(Pipeline[Any]):
     def _bound(self) -> tuple[Provider[Any], Binding]:
         return self.provider, self.binding
 
+    # with a log, the turn is recorded when the answer ends (nothing is done per fragment) -------
+
+    def _logged(self, messages: MessagesLike, options: Mapping[str, Any]) -> LoggedCall:
+        from jackfield._logs import LoggedCall
+
+        assert self.host.log is not None
+        return LoggedCall(self.host.log, self.name, self.conversation, messages, options)
+
+    def stream(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> FragmentStream:
+        if self.host.log is None:
+            return super().stream(messages, tools=tools, **options)
+        logged = self._logged(messages, options)
+        return logged.follow(super().stream(messages, tools=tools, **options))
+
+    def astream(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> AsyncFragmentStream:
+        if self.host.log is None:
+            return super().astream(messages, tools=tools, **options)
+        logged = self._logged(messages, options)
+        return logged.afollow(super().astream(messages, tools=tools, **options))
+
+    def complete(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> Response:
+        if self.host.log is None:
+            return super().complete(messages, tools=tools, **options)
+        request = self.request(messages, tools=tools, stream=False, **options)
+        logged = self._logged(messages, options)
+        return logged.follow(self.provider.open_stream(request)).collect()
+
+    async def acomplete(
+        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    ) -> Response:
+        if self.host.log is None:
+            return await super().acomplete(messages, tools=tools, **options)
+        request = self.request(messages, tools=tools, stream=False, **options)
+        logged = self._logged(messages, options)
+        return await logged.afollow(self.provider.open_astream(request)).collect()
+
     def __repr__(self) -> str:
         return f"<Agent {self.name!r} on {self.instance!r}>"
 
 
 class Host:
-    """Provider instances and agents by name. Use it as a (sync or async) context manager."""
+    """Provider instances and agents by name. Use it as a (sync or async) context manager.
 
-    def __init__(self, config: Config | None = None, *, registry: Registry | None = None):
+    ``log`` records every agent call in a conversation log (``host.log``): ``True`` for the
+    user's log (unless ``jackfield logs off``), a path for a file of your own, or a
+    ``ConversationLog``; off by default (see the "Conversations remembered" page).
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        registry: Registry | None = None,
+        log: LogSetting = None,
+    ):
         self.registry = registry if registry is not None else load_registry()
         self.config = config if config is not None else Config()
         self._providers: dict[str, Provider[Any]] = {}
+        self._layers: dict[str, Resolved] = {}
+        self.log: ConversationLog | None = None
+        self._owns_log = False
+        if log is not None and log is not False:
+            from jackfield._logs import open_setting
+
+            self.log, self._owns_log = open_setting(log)
         self._making = threading.Lock()  # one provider per instance, whichever thread asks
 
     # building -------------------------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], *, registry: Registry | None = None) -> Host:
+    def from_file(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        registry: Registry | None = None,
+        log: LogSetting = None,
+    ) -> Host:
         """A host configured from a TOML file (validated now; secrets read on first use)."""
         registry = registry if registry is not None else load_registry()
-        return cls(load_config(path, registry=registry), registry=registry)
+        return cls(load_config(path, registry=registry), registry=registry, log=log)
 
     @classmethod
     def from_mapping(
-        cls, data: Mapping[str, Any], *, source: str = "<mapping>", registry: Registry | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        source: str = "<mapping>",
+        registry: Registry | None = None,
+        log: LogSetting = None,
     ) -> Host:
         """A host configured from a mapping shaped like the TOML file."""
         registry = registry if registry is not None else load_registry()
-        return cls(parse_config(data, source=source, registry=registry), registry=registry)
+        config = parse_config(data, source=source, registry=registry)
+        return cls(config, registry=registry, log=log)
 
     @classmethod
     def load(
-        cls, config: str | os.PathLike[str] | None = None, *, registry: Registry | None = None
+        cls,
+        config: str | os.PathLike[str] | None = None,
+        *,
+        registry: Registry | None = None,
+        log: LogSetting = None,
     ) -> Host:
         """A host from ``config``, else ``$JACKFIELD_CONFIG``, else the per-user file, else
         no file at all (preset instances still work)."""
         path = find_config(config)
         if path is None:
-            return cls(registry=registry)
-        return cls.from_file(path, registry=registry)
+            return cls(registry=registry, log=log)
+        return cls.from_file(path, registry=registry, log=log)
 
     # instances ------------------------------------------------------------------------------------
 
     def instance_names(self) -> list[str]:
-        """Configured instances and ready-made (preset) ones."""
-        return sorted({*self.config.instances, *self.registry.instance_names()})
+        """Configured instances and ready-made (preset) ones; not the disabled ones
+        (``config.disabled``)."""
+        names = {*self.config.instances, *self.registry.instance_names()}
+        return sorted(names - set(self.config.disabled))
+
+    def _usable(self, name: str) -> None:
+        """A :class:`~jackfield.ConfigError` saying why, if ``name`` is a disabled instance."""
+        reason = self.config.disabled.get(name)
+        if reason is not None:
+            raise ConfigError(f"instance {name!r} (in {self.config.source}) is disabled: {reason}")
 
     def instance(self, name: str) -> InstanceConfig:
         """The configuration of an instance (configured, or a ready-made preset)."""
+        self._usable(name)
         configured = self.config.instances.get(name)
         if configured is not None:
             return configured
@@ -146,13 +247,23 @@ class Host:
         )
 
     def layers(self, instance: str) -> Resolved:
-        """The option layers of an instance: its preset's (if any), then its own."""
-        config = self.instance(instance)
-        preset = config.preset
-        preset_options = self.registry.instance(preset).options if preset is not None else None
-        return instance_layers(
-            instance, config.options, preset=preset, preset_options=preset_options
-        )
+        """The option layers of an instance: its preset's (if any), then its own, then what
+        both leave unset found in the environment (``env:OPENAI_BASE_URL``) or the keys file
+        (``keys:openai``; see ``jackfield._keys.outside``), read on first use and kept."""
+        layers = self._layers.get(instance)
+        if layers is None:  # read once per host, like the provider it makes
+            from jackfield._keys import outside
+
+            config = self.instance(instance)
+            preset = config.preset
+            preset_options = self.registry.instance(preset).options if preset is not None else None
+            layers = instance_layers(
+                instance, config.options, preset=preset, preset_options=preset_options
+            )
+            layers = self._layers[instance] = outside(
+                self.registry, instance, config.provider, layers
+            )
+        return layers
 
     def provider(self, instance: str) -> Provider[Any]:
         """The provider instance (created on first use, then shared; the host closes it)."""
@@ -179,9 +290,10 @@ class Host:
         """Configured agents."""
         return sorted(self.config.agents)
 
-    def agent(self, name_or_model: str) -> Agent:
+    def agent(self, name_or_model: str, *, conversation: str | None = None) -> Agent:
         """A configured agent by name, or an ad-hoc one for a model reference
-        (``"<instance>:<model>"``, or an instance name alone)."""
+        (``"<instance>:<model>"``, or an instance name alone). With a log, its calls are turns
+        of ``conversation`` (an id from ``host.log``), else each call starts a conversation."""
         if not name_or_model:
             raise ConfigError("an agent name or a model reference ('<instance>:<model>') is needed")
         config = self.config.agents.get(name_or_model)
@@ -191,6 +303,7 @@ class Host:
             if (
                 instance not in self.config.instances
                 and instance not in self.registry.instance_names()
+                and instance not in self.config.disabled
             ):
                 known = [*self.agent_names(), *self.instance_names()]
                 raise UnknownProviderError(
@@ -201,7 +314,8 @@ class Host:
                     plural="agents and instances",
                 )
         instance, _ = split_model_reference(config.model)
-        return Agent(self, name_or_model, instance, config)
+        self._usable(instance)
+        return Agent(self, name_or_model, instance, config, conversation)
 
     # lifecycle ------------------------------------------------------------------------------------
 
@@ -210,12 +324,16 @@ class Host:
         for provider in self._providers.values():
             provider.close()
         self._providers.clear()
+        if self._owns_log and self.log is not None:
+            self.log.close()
 
     async def aclose(self) -> None:
         """Close every provider instance, asynchronously."""
         for provider in self._providers.values():
             await provider.aclose()
         self._providers.clear()
+        if self._owns_log and self.log is not None:
+            self.log.close()
 
     def __enter__(self) -> Host:
         return self

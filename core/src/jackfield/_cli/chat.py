@@ -1,151 +1,421 @@
-"""``jackfield chat``: one message or an interactive session, streamed."""
+"""``jackfield chat``: one message or an interactive session, streamed, and remembered.
+
+The chat owns its system prompt: ``-s`` when given, else the agent's own (or, continuing a
+logged conversation, the one it had); ``/system`` replaces it in a session. Every turn is
+recorded in the conversation log (:mod:`jackfield._logs`) unless ``--no-log`` is given or
+``jackfield logs off`` turned logging off; ``-c``/``--cid`` continue a logged conversation.
+The session itself (line editing, history, slash commands) is :mod:`jackfield._cli.interactive`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from jackfield._cli.args import UsageError, call_options
 from jackfield._cli.report import FAILED, INTERRUPTED, OK
 from jackfield._cli.survey import load_host
-from jackfield._cli.terminal import raw
 
 if TYPE_CHECKING:
-    from jackfield._host import Agent
+    from jackfield._cli.style import Style
+    from jackfield._host import Agent, Host
+    from jackfield._logs import ConversationLog
+    from jackfield._messages import Message, UserMessage
+    from jackfield._stream import FragmentStream
 
-__all__ = ["cmd_chat"]
+__all__ = ["Chat", "cmd_chat"]
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from jackfield._cli.inputs import load_attachments, user_message
+    from jackfield._cli.style import Style
+
+    if args.cont and args.cid:
+        raise UsageError("-c/--continue and --cid both name a conversation: give one")
+    attach: list[str] = args.attach or []
+    if "-" in attach and args.prompt is None:
+        raise UsageError("-a - reads the image from stdin, so the prompt must be an argument")
     host = load_host(args)
     with host:
-        agent = host.agent(args.model)
-        options = call_options(args)
-        if args.dry_run:
-            messages = _first_messages(args, interactive=False)
-            out.write(json.dumps(agent.dry_run(messages, **options), indent=2) + "\n")
-            return OK
-        interactive = args.prompt is None and sys.stdin.isatty() and not args.json
-        messages = _first_messages(args, interactive=interactive)
-        if not interactive:
-            return _turn(agent, messages, options, args, out, err)[0]
-        conversation: list[Any] = list(messages)
-        while True:
-            status, reply = _turn(agent, conversation, options, args, out, err)
-            if status != OK:
-                return status
-            conversation.append(reply)
-            try:
-                line = input("\nyou> ")
-            except EOFError:
-                out.write("\n")
-                return OK
-            if not line.strip():
-                return OK
-            conversation.append({"role": "user", "content": line})
-
-
-def _first_messages(args: argparse.Namespace, *, interactive: bool) -> list[dict[str, str]]:
-    messages = [{"role": "system", "content": args.system}] if args.system else []
-    if args.prompt is not None:
-        prompt = args.prompt
-    elif interactive:
+        log = _log(args)
         try:
-            prompt = input("you> ")
-        except EOFError:
-            raise UsageError("no prompt given") from None
-    else:
-        prompt = sys.stdin.read()
+            chat = _chat(host, args, log, out, err)
+            images = load_attachments(attach, sys.stdin.buffer if "-" in attach else None)
+            if args.dry_run:
+                message = user_message(_prompt(args), images)
+                request = chat.agent.dry_run(chat.sent(message), **chat.options)
+                out.write(json.dumps(request, indent=2) + "\n")
+                return OK
+            interactive = args.prompt is None and sys.stdin.isatty() and not args.json
+            if not interactive:
+                return chat.ask(user_message(_prompt(args), images))
+            from jackfield._cli.interactive import Session
+
+            chat.agent.options_for(**chat.options)  # a bad -o fails now, not at the first turn
+            return Session(chat, images, style=Style.of(out, no_color=args.no_color)).run()
+        finally:
+            if log is not None:
+                log.close()
+
+
+def _log(args: argparse.Namespace) -> ConversationLog | None:
+    """The conversation log, when it is read (``-c``, ``--cid``) or written (by default)."""
+    from jackfield._logs import ConversationLog
+
+    if args.cont or args.cid or _recording(args):
+        return ConversationLog()
+    return None
+
+
+def _recording(args: argparse.Namespace) -> bool:
+    """Whether this chat's turns are logged: not for a dry run, ``--no-log`` or ``logs off``."""
+    from jackfield._logs import logging_enabled
+
+    return not args.dry_run and not args.no_log and logging_enabled()
+
+
+def _chat(
+    host: Host, args: argparse.Namespace, log: ConversationLog | None, out: TextIO, err: TextIO
+) -> Chat:
+    """The chat the command line asks for: a new conversation, or a logged one continued."""
+    import attrs
+
+    from jackfield._cli.defaults import default_model
+    from jackfield._cli.inputs import load_schema
+    from jackfield._cli.style import Style
+    from jackfield._host import Agent
+    from jackfield._messages import SystemMessage
+
+    cid: str | None = None
+    history: list[Message] = []
+    model = args.model
+    if log is not None and (args.cont or args.cid):
+        cid = log.resolve(args.cid) if args.cid else log.last_id()
+        if cid is None:
+            raise UsageError(
+                f"-c: no conversation is logged yet ({log.path}): `jackfield chat` logs each one"
+            )
+        history = log.history(cid)
+        model = model or log.conversation(cid).model
+    model = model or default_model(host)
+    configured = host.agent(model)
+    # The chat sends the system prompt itself (so /system can replace it), not the agent.
+    config = attrs.evolve(configured.config, system_prompt=None)
+    agent = Agent(host, configured.name, configured.instance, config)
+    # A new conversation has the agent's system prompt; a logged one, the last it was given.
+    system = configured.system_prompt if cid is None else _logged_system(history)
+    if args.system is not None:
+        system = args.system or None
+    messages = [m for m in history if not isinstance(m, SystemMessage)]
+    options = call_options(args)
+    schema = load_schema(args.schema) if args.schema is not None else None
+    if schema is not None:
+        options.update(_schema_options(agent, schema, options))
+    recording = log is not None and _recording(args)
+    chat = Chat(
+        agent,
+        model,
+        options,
+        out=out,
+        err=err,
+        system=system,
+        messages=messages,
+        log=log if recording else None,
+        cid=cid,
+        style=Style.of(err, no_color=args.no_color),
+        json_lines=args.json,
+        thoughts=not args.no_thoughts,
+        schema=schema,
+    )
+    if cid is not None and args.system is not None and system != _logged_system(history):
+        chat.system_changed = True  # the next turn records the new system prompt
+    return chat
+
+
+def _logged_system(history: Sequence[Message]) -> str | None:
+    from jackfield._messages import SystemMessage
+
+    systems = [m.content for m in history if isinstance(m, SystemMessage)]
+    return systems[-1] if systems else None
+
+
+def _schema_options(
+    agent: Agent, schema: Mapping[str, Any], options: Mapping[str, Any]
+) -> dict[str, Any]:
+    import attrs
+
+    from jackfield._cli.inputs import answer_format
+
+    fields = [field.name for field in attrs.fields(agent.provider.options_class)]
+    provider = agent.host.instance(agent.instance).provider
+    wanted = answer_format(fields, schema, provider)
+    for key in wanted:
+        if key in options:
+            raise UsageError(f"--schema and -o {key}=... both set the answer's format: give one")
+    return wanted
+
+
+def _prompt(args: argparse.Namespace) -> str:
+    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
     if not prompt.strip():
         raise UsageError("the prompt is empty: pass it as an argument or on stdin")
-    return [*messages, {"role": "user", "content": prompt}]
+    return str(prompt)
 
 
-def _turn(
-    agent: Agent,
-    messages: list[Any],
-    options: dict[str, Any],
-    args: argparse.Namespace,
-    out: TextIO,
-    err: TextIO,
-) -> tuple[int, Any]:
-    import time
+class Chat:
+    """One conversation with an agent: its system prompt, its messages so far, the options of
+    every call, and where its turns are logged. :meth:`ask` streams one turn to ``out``."""
 
-    from jackfield._converter import dump_fragment
-    from jackfield._errors import ProviderError
-    from jackfield._fragments import Completion, TextDelta, ThoughtDelta, ToolCall
+    def __init__(
+        self,
+        agent: Agent,
+        model: str,
+        options: dict[str, Any],
+        *,
+        out: TextIO,
+        err: TextIO,
+        system: str | None = None,
+        messages: Sequence[Message] = (),
+        log: ConversationLog | None = None,
+        cid: str | None = None,
+        style: Style | None = None,
+        json_lines: bool = False,
+        thoughts: bool = True,
+        schema: Mapping[str, Any] | None = None,
+    ) -> None:
+        from jackfield._cli.style import Style
 
-    dim = err.isatty()
-    stream = agent.stream(messages, **options)
-    started = time.perf_counter()
-    first: float | None = None
-    in_thought = False
-    try:
-        for fragment in stream:
-            if args.json:
-                out.write(json.dumps(dump_fragment(fragment), ensure_ascii=False) + "\n")
-                out.flush()
-                continue
-            if isinstance(fragment, ThoughtDelta):
-                if args.no_thoughts:
+        self.agent, self.model, self.options = agent, model, options
+        self.out, self.err = out, err
+        self.system = system
+        self.messages: list[Message] = list(messages)
+        self.log = log
+        self.style = style if style is not None else Style(enabled=False)
+        self.json_lines, self.thoughts, self.schema = json_lines, thoughts, schema
+        self.system_changed = False
+        """Whether the system prompt changed since the log last recorded it."""
+        self.cid = cid
+        self.continued = cid is not None
+        if log is not None and cid is None:
+            self.cid = log.start(model, system=system)
+        self._recorded = cid is not None  # whether the conversation is in the log already
+
+    @property
+    def label(self) -> str:
+        """The agent, and its model reference when that is something else."""
+        name, model = self.agent.name, self.agent.config.model
+        return name if name == model else f"{name} ({model})"
+
+    def sent(self, message: UserMessage) -> list[Message]:
+        """What a turn asking ``message`` sends: the system prompt, the conversation, it."""
+        from jackfield._messages import SystemMessage
+
+        system = [SystemMessage(self.system)] if self.system else []
+        return [*system, *self.messages, message]
+
+    # the conversation ------------------------------------------------------------------------
+
+    def set_system(self, text: str | None) -> None:
+        """Set or replace the system prompt (``None``: none) for the turns to come."""
+        self.system = text or None
+        if self.log is not None and not self._recorded:
+            self.cid = self.log.start(self.model, system=self.system)  # nothing logged yet
+        else:
+            self.system_changed = True
+
+    def reset(self) -> None:
+        """A new conversation (a new id in the log), with the same system prompt."""
+        self.messages.clear()
+        self.system_changed = False
+        self.continued = False
+        if self.log is not None:
+            self.cid = self.log.start(self.model, system=self.system)
+            self._recorded = False
+
+    # one turn --------------------------------------------------------------------------------
+
+    def ask(self, message: UserMessage) -> int:
+        """Stream the answer to ``message``; the exit status. An answer that arrived whole
+        joins the conversation; one cut short (Ctrl-C) or failed is left out of it (and
+        logged with its error), so the next turn follows the last complete answer."""
+        from jackfield._messages import SystemMessage
+
+        stream = self.agent.stream(self.sent(message), **self.options)
+        status, error = self._show(stream)
+        new: list[Message] = [message]
+        if self.system_changed and self.system:
+            new.insert(0, SystemMessage(self.system))
+        self._record(new, stream, error)
+        if error is None:
+            self.messages += [message, stream.response.to_message()]
+        return status
+
+    def _record(self, prompt: list[Message], stream: FragmentStream, error: str | None) -> None:
+        if self.log is None or self.cid is None:
+            return
+        try:
+            self.log.record(
+                self.cid,
+                model=self.model,
+                prompt=prompt,
+                response=stream.response,
+                options=self.options,
+                error=error,
+            )
+        except Exception as exc:  # noqa: BLE001 - the answer arrived: never lose it to the log
+            self.err.write(f"jackfield: warning: the turn could not be logged ({exc}); ")
+            self.err.write("logging is off for the rest of this chat\n")
+            self.log = None
+            return
+        self._recorded = True
+        if prompt and prompt[0].role == "system":
+            self.system_changed = False
+
+    def _show(self, stream: FragmentStream) -> tuple[int, str | None]:
+        """Write the stream as it arrives; the exit status and the error that ended the
+        turn early (``"cancelled"`` for Ctrl-C), if one did."""
+        import time
+
+        from jackfield._cli.style import Waiting, summary
+        from jackfield._converter import dump_fragment
+        from jackfield._errors import ProviderError
+        from jackfield._fragments import Completion, TextDelta, ThoughtDelta, ToolCall
+
+        out, err, style = self.out, self.err, self.style
+        waiting = Waiting(err, f"waiting for {self.agent.name}…", enabled=style.enabled)
+        started = time.perf_counter()
+        first: float | None = None
+        in_thought = False
+
+        def end_thought() -> None:
+            nonlocal in_thought
+            if in_thought:
+                err.write("\n")
+                in_thought = False
+
+        try:
+            waiting.start()
+            for fragment in stream:
+                if not (self.schema and isinstance(fragment, TextDelta)):
+                    waiting.stop()  # whatever is shown now replaces the indicator
+                if self.json_lines:
+                    out.write(json.dumps(dump_fragment(fragment), ensure_ascii=False) + "\n")
+                    out.flush()
+                elif isinstance(fragment, ThoughtDelta):
+                    if not self.thoughts:
+                        continue
+                    if not in_thought:
+                        style.write(err, "[thinking] ", "dim")
+                        in_thought = True
+                    style.write(err, fragment.text, "dim")
+                    err.flush()
+                elif isinstance(fragment, TextDelta):
+                    end_thought()
+                    if first is None:
+                        first = time.perf_counter() - started
+                    if not self.schema:
+                        out.write(fragment.text)
+                        out.flush()
+                elif isinstance(fragment, ToolCall):
+                    end_thought()
+                    source = f"{fragment.source}/" if fragment.source else ""
+                    call = f"{source}{fragment.name}({fragment.arguments})"
+                    style.write(err, f"\n[tool call {fragment.id}] {call}\n", "cyan")
+                elif isinstance(fragment, Completion) and fragment.choice == 0:
+                    end_thought()
+                    if not self.schema:
+                        out.write("\n")
+                        out.flush()
+                    line = summary(fragment, total=time.perf_counter() - started, first_token=first)
+                    style.write(err, f"[{line}]", "dim")
+                    err.write("\n")
+        except KeyboardInterrupt:
+            waiting.stop()
+            stream.close()
+            end_thought()
+            style.write(err, "\n[interrupted: generation stopped]\n", "yellow")
+            return INTERRUPTED, "cancelled"
+        except ProviderError as exc:
+            waiting.stop()
+            stream.close()
+            end_thought()
+            if self.json_lines:
+                error = {"type": "error", "error": type(exc).__name__, "message": str(exc)}
+                out.write(json.dumps(error, ensure_ascii=False) + "\n")
+            style.write(err, f"\njackfield: {exc}\n", "red")
+            return FAILED, str(exc)
+        finally:
+            waiting.stop()
+        if self.schema is not None:
+            return self._checked(stream.response.text), None
+        return OK, None
+
+    def _checked(self, text: str) -> int:
+        """Print the answer's JSON if it matches the schema; else say why, with the answer."""
+        from jackfield._cli.inputs import SchemaMismatch, parse_answer
+
+        assert self.schema is not None
+        try:
+            value = parse_answer(text, self.schema)
+        except SchemaMismatch as exc:
+            if self.json_lines:
+                line = {"type": "error", "error": "SchemaMismatch", "message": str(exc)}
+                self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.style.write(self.err, f"jackfield: {exc}\n", "red")
+            if not self.json_lines:
+                self.err.write(f"the answer was:\n{text}\n")
+            return FAILED
+        if not self.json_lines:
+            self.out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+        return OK
+
+    # saving ----------------------------------------------------------------------------------
+
+    def save(self, path: str) -> str:
+        """Write the conversation to ``path``: Markdown when it ends in ``.md``, else JSON;
+        the format's name."""
+        from pathlib import Path
+
+        target = Path(path).expanduser()
+        markdown = target.suffix.lower() in (".md", ".markdown")
+        text = self.markdown() if markdown else json.dumps(self.to_json(), indent=2) + "\n"
+        target.write_text(text, encoding="utf-8")
+        return "Markdown" if markdown else "JSON"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"model", "system", "messages"}``, the messages OpenAI-style (what
+        :meth:`jackfield.Conversation.of` reads back)."""
+        from jackfield._logs import dump_message
+
+        return {
+            "model": self.model,
+            "conversation": self.cid,
+            "system": self.system,
+            "messages": [dump_message(m) for m in self.messages],
+        }
+
+    def markdown(self) -> str:
+        """The conversation as Markdown: a heading per message."""
+        from jackfield._messages import AssistantMessage, ImagePart, TextPart, UserMessage
+
+        lines = [f"# Chat with {self.label}", ""]
+        if self.system:
+            lines += ["## System", "", self.system, ""]
+        for message in self.messages:
+            if isinstance(message, UserMessage):
+                lines += ["## You", ""]
+                if isinstance(message.content, str):
+                    lines += [message.content, ""]
                     continue
-                if not in_thought:
-                    raw(err, "\x1b[2m[thinking] " if dim else "[thinking] ")
-                    in_thought = True
-                err.write(fragment.text)
-                err.flush()
-            elif isinstance(fragment, TextDelta):
-                if in_thought:
-                    raw(err, "\x1b[0m\n" if dim else "\n")
-                    in_thought = False
-                if first is None:
-                    first = time.perf_counter()
-                out.write(fragment.text)
-                out.flush()
-            elif isinstance(fragment, ToolCall):
-                source = f"{fragment.source}/" if fragment.source else ""
-                err.write(
-                    f"\n[tool call {fragment.id}] {source}{fragment.name}({fragment.arguments})\n"
-                )
-            elif isinstance(fragment, Completion) and fragment.choice == 0:
-                if in_thought:
-                    raw(err, "\x1b[0m\n" if dim else "\n")
-                    in_thought = False
-                out.write("\n")
-                err.write(_summary(fragment, started, first) + "\n")
-    except KeyboardInterrupt:
-        stream.close()
-        if in_thought and dim:
-            raw(err, "\x1b[0m")
-        err.write("\n[interrupted: generation stopped]\n")
-        return INTERRUPTED, None
-    except ProviderError as exc:
-        stream.close()
-        if in_thought and dim:
-            raw(err, "\x1b[0m")
-        if args.json:
-            line = {"type": "error", "error": type(exc).__name__, "message": str(exc)}
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        err.write(f"\njackfield: {exc}\n")
-        return FAILED, None
-    return OK, stream.response.to_message()
-
-
-def _summary(completion: Any, started: float, first: float | None) -> str:
-    import time
-
-    total = time.perf_counter() - started
-    parts = [f"finish: {completion.finish_reason.value}"]
-    usage = completion.usage
-    if usage is not None and usage.completion_tokens is not None:
-        parts.append(f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
-        speed = completion.metrics.get("predicted_per_second")  # the server's own measure
-        elapsed = time.perf_counter() - first if first is not None else 0.0
-        if not isinstance(speed, (int, float)) and elapsed >= 0.2:
-            speed = usage.completion_tokens / elapsed
-        if isinstance(speed, (int, float)):
-            parts.append(f"{speed:.1f} tokens/s")
-    parts.append(f"{total:.2f} s")
-    return "[" + " | ".join(parts) + "]"
+                for part in message.content:
+                    if isinstance(part, TextPart):
+                        lines += [part.text, ""]
+                    elif isinstance(part, ImagePart):
+                        shown = part.url or f"{part.media_type}, {len(part.data or b'')} bytes"
+                        lines += [f"*[image: {shown}]*", ""]
+            elif isinstance(message, AssistantMessage):
+                lines += [f"## {self.agent.name}", "", message.content, ""]
+        return "\n".join(lines)

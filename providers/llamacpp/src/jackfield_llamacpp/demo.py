@@ -76,20 +76,9 @@ def _chat(provider: Any, question: str, out: TextIO, temperature: float) -> int:
     completion = stream.response.completion
     out.write("\n\n")
     if completion is not None:
-        usage = completion.usage
-        speed = completion.metrics.get("predicted_per_second")
-        parts = [f"finish: {completion.finish_reason.value}"]
-        if usage is not None:
-            parts.append(
-                f"tokens: {usage.prompt_tokens} prompt ({usage.cached_tokens or 0} cached) "
-                f"+ {usage.completion_tokens} completion"
-            )
-        if isinstance(speed, (int, float)):
-            parts.append(f"{speed:.1f} tokens/s")
-        if first_token is not None:
-            parts.append(f"first token after {first_token:.2f} s")
-        parts.append(f"total {total:.2f} s")
-        out.write(" | ".join(parts) + "\n")
+        from jackfield._cli.style import summary  # the line `jackfield chat` ends with too
+
+        out.write(summary(completion, total=total, first_token=first_token) + "\n")
     return 0
 
 

@@ -1,0 +1,356 @@
+"""What ``jackfield chat`` sends besides the prompt: attached images and an answer schema.
+
+Attachments (``-a``/``--attach``, repeatable) are images: a file, an ``http(s)`` URL (passed
+on as given, the server fetches it), or ``-`` for the bytes on stdin. A file's type is sniffed
+from its first bytes (PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF, HEIC), never taken from its name,
+and the image is sent inline as a ``data:`` URL (:class:`~jackfield.ImagePart`). Anything else
+is a usage error: text belongs in the prompt (``"$(cat notes.txt)"``), where it is sent as
+written, with no framing jackfield would have to invent.
+
+``--schema`` is a JSON Schema (inline JSON, ``@file.json``, or a path to a ``.json`` file) or
+a compact list of fields (:func:`compact_schema`). The answer is parsed and checked with
+:func:`validate`, a small validator for what such schemas use (``type``, ``properties``,
+``required``, ``additionalProperties``, ``items``, ``enum``, ``const``); other keywords are
+left to the server, which is asked to follow the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from jackfield._cli.args import UsageError
+
+if TYPE_CHECKING:
+    from jackfield._messages import ImagePart, UserMessage
+
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "SchemaMismatch",
+    "answer_format",
+    "compact_schema",
+    "image_type",
+    "load_attachments",
+    "load_schema",
+    "parse_answer",
+    "user_message",
+    "validate",
+]
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+"""The largest image attached (OpenAI's limit per image; a data URL is a third larger)."""
+
+
+# --- attachments ------------------------------------------------------------------------------
+
+
+def image_type(data: bytes) -> str | None:
+    """The media type of an image, sniffed from its first bytes; ``None`` for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"BM") and len(data) > 14:
+        return "image/bmp"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in (b"avif", b"avis"):
+            return "image/avif"
+        if brand in (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"):
+            return "image/heic"
+    return None
+
+
+def load_attachments(items: Sequence[str], stdin: IO[bytes] | None = None) -> list[ImagePart]:
+    """The images ``-a`` names, in order (``-`` reads ``stdin``); a :class:`UsageError` naming
+    the attachment that cannot be sent, and why."""
+    from jackfield._messages import ImagePart
+
+    if list(items).count("-") > 1:
+        raise UsageError("-a - (stdin) can be given once")
+    images = []
+    for item in items:
+        if re.match(r"(?i)https?://", item):
+            if not re.match(r"(?i)https?://[^/\s?#]+", item) or any(c.isspace() for c in item):
+                raise UsageError(f"-a {item}: not a usable URL")
+            images.append(ImagePart.from_url(item))
+            continue
+        if item == "-":
+            if stdin is None:
+                raise UsageError("-a -: there is no stdin to read the image from")
+            data, where = stdin.read(MAX_IMAGE_BYTES + 1), "stdin"
+        else:
+            data, where = _read(Path(item).expanduser()), item
+        if not data:
+            raise UsageError(f"-a {where}: the attachment is empty")
+        if len(data) > MAX_IMAGE_BYTES:
+            raise UsageError(
+                f"-a {where}: the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MiB: "
+                "make it smaller, or pass a URL"
+            )
+        media_type = image_type(data)
+        if media_type is None:
+            raise UsageError(
+                f"-a {where}: not an image (PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC): "
+                'attachments are images; to send a text file, put it in the prompt: "$(cat FILE)"'
+            )
+        images.append(ImagePart.from_bytes(data, media_type))
+    return images
+
+
+def user_message(text: str, images: Sequence[ImagePart] = ()) -> UserMessage:
+    """The user's message: ``text``, with ``images`` after it when there are any."""
+    from jackfield._messages import TextPart, UserMessage
+
+    if not images:
+        return UserMessage(text)
+    return UserMessage((TextPart(text), *images))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise UsageError(f"-a {path}: is a directory, not an image")
+        with path.open("rb") as file:
+            return file.read(MAX_IMAGE_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"-a {path}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"-a {path}: permission denied") from None
+    except OSError as exc:
+        raise UsageError(f"-a {path}: cannot read it: {exc.strerror or exc}") from None
+
+
+# --- the schema of the answer -----------------------------------------------------------------
+
+TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+"""The compact form's types, and the JSON Schema type each stands for."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def compact_schema(text: str) -> dict[str, Any]:
+    """The JSON Schema of an object written compactly: ``name, age int, height float``.
+
+    Grammar::
+
+        schema  = field *( separator field )
+        field   = name [ type ] [ ":" description ]
+        name    = letter-or-underscore *( letter / digit / "_" )
+        type    = "str" / "int" / "float" / "bool"          ; str when left out
+
+    The separator is a newline when the text has one (descriptions may then hold commas),
+    else a comma. Blank fields are skipped; every field is required, and no other property
+    is allowed (what strict structured output asks for).
+    """
+    separator = "\n" if "\n" in text else ","
+    properties: dict[str, Any] = {}
+    for number, raw in enumerate(text.split(separator), start=1):
+        head, colon, description = raw.partition(":")
+        words = head.split()
+        if not words:
+            if colon or raw.strip():
+                raise UsageError(f"--schema field {number} ({raw.strip()!r}): a name is missing")
+            continue
+        name, rest = words[0], words[1:]
+        if not _NAME.match(name):
+            raise UsageError(
+                f"--schema field {number}: {name!r} is not a name (letters, digits and _, "
+                "not starting with a digit)"
+            )
+        if len(rest) > 1:
+            raise UsageError(
+                f"--schema field {number} ({raw.strip()!r}): expected `name [type] [: "
+                "description]`; a description goes after a colon"
+            )
+        kind = rest[0] if rest else "str"
+        if kind not in TYPES:
+            close = difflib.get_close_matches(kind, TYPES, n=1)
+            close = close or [k for k, v in TYPES.items() if v == kind]
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UsageError(
+                f"--schema field {name!r}: unknown type {kind!r} (str, int, float or bool){hint}"
+            )
+        if name in properties:
+            raise UsageError(f"--schema: field {name!r} is given twice")
+        field: dict[str, Any] = {"type": TYPES[kind]}
+        if description.strip():
+            field["description"] = description.strip()
+        properties[name] = field
+    if not properties:
+        raise UsageError("--schema: no field given (e.g. --schema 'name, age int')")
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def load_schema(given: str) -> dict[str, Any]:
+    """The schema ``--schema`` gives: JSON (inline, ``@file``, or a ``.json`` path that
+    exists), else the compact form."""
+    text, where = given, "--schema"
+    stripped = given.strip()
+    if stripped.startswith("@") or (
+        stripped.endswith(".json") and "\n" not in stripped and "," not in stripped
+    ):
+        path = Path(stripped.removeprefix("@")).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"--schema {stripped}: no such file {str(path)!r}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--schema {stripped}: cannot read {str(path)!r}: {exc}") from None
+        where = str(path)
+    elif not stripped.startswith("{"):
+        return compact_schema(given)
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{where}: not valid JSON: {exc}") from None
+    if not isinstance(schema, dict):
+        raise UsageError(f"{where}: a JSON Schema is an object, got {type(schema).__name__}")
+    return schema
+
+
+def answer_format(
+    fields: Sequence[str], schema: Mapping[str, Any], provider: str
+) -> dict[str, Any]:
+    """The call option that asks for answers following ``schema``, for a provider whose
+    options are ``fields``: ``response_format`` (OpenAI's ``json_schema``) or ``format``
+    (Ollama's native API)."""
+    if "response_format" in fields:
+        title = schema.get("title")
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", title)[:64] if isinstance(title, str) else ""
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": name or "answer", "schema": dict(schema)},
+            }
+        }
+    if "format" in fields:
+        return {"format": dict(schema)}
+    raise UsageError(f"--schema: the {provider} provider has no option for structured answers")
+
+
+class SchemaMismatch(Exception):
+    """An answer that is not JSON, or not what the schema says; the message says where."""
+
+
+def parse_answer(text: str, schema: Mapping[str, Any]) -> Any:
+    """The answer's JSON value, checked against ``schema`` (a ```` ```json ```` fence around
+    it is allowed); :class:`SchemaMismatch` otherwise."""
+    body = text.strip()
+    fenced = re.fullmatch(r"```[A-Za-z]*\n(.*?)\n?```", body, re.DOTALL)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        value = json.loads(body)
+    except ValueError as exc:
+        raise SchemaMismatch(f"the answer is not JSON: {exc}") from None
+    problems = validate(value, schema)
+    if problems:
+        raise SchemaMismatch("the answer does not match the schema: " + "; ".join(problems))
+    return value
+
+
+_JSON_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "null":
+        return value is None
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if kind == "number":
+        return isinstance(value, (int, float))
+    return True  # a type this validator does not know: the server's business
+
+
+def _kind(value: Any) -> str:
+    return next(
+        k
+        for k in ("null", "boolean", "integer", "number", "string", "array", "object")
+        if _is(value, k)
+    )
+
+
+def validate(value: Any, schema: Any, path: str = "$") -> list[str]:
+    """What is wrong with ``value`` under ``schema``, one line per problem (``[]``: nothing).
+
+    Checks ``type`` (one or a list), ``enum``, ``const``, and for objects ``properties``,
+    ``required`` and ``additionalProperties`` (``false`` or a schema), for arrays ``items``;
+    other keywords are not checked."""
+    if schema is False:
+        return [f"{path}: nothing is allowed here"]
+    if not isinstance(schema, Mapping):
+        return []  # true, or not a schema: anything goes
+    problems: list[str] = []
+    kind = schema.get("type")
+    kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else None
+    if kinds is not None and not any(_is(value, k) for k in kinds if k in _JSON_TYPES):
+        expected = " or ".join(str(k) for k in kinds)
+        return [f"{path}: expected {expected}, got {_kind(value)} {_shown(value)}"]
+    if "enum" in schema and isinstance(schema["enum"], list) and not _within(value, schema["enum"]):
+        choices = ", ".join(json.dumps(c) for c in schema["enum"])
+        problems.append(f"{path}: {_shown(value)} is not one of {choices}")
+    if "const" in schema and not _within(value, [schema["const"]]):
+        problems.append(f"{path}: expected {json.dumps(schema['const'])}, got {_shown(value)}")
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, Mapping) else {}
+        required = [n for n in schema.get("required") or () if isinstance(n, str)]
+        problems += [f"{path}: {name!r} is missing" for name in required if name not in value]
+        extra = schema.get("additionalProperties", True)
+        for name, item in value.items():
+            where = f"{path}.{name}" if _NAME.match(name) else f"{path}[{json.dumps(name)}]"
+            if name in properties:
+                problems += validate(item, properties[name], where)
+            elif extra is False:
+                problems.append(f"{path}: {name!r} is not allowed (not in the schema)")
+            else:
+                problems += validate(item, extra, where)
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(value):
+            problems += validate(item, schema["items"], f"{path}[{index}]")
+    return problems
+
+
+def _within(value: Any, choices: list[Any]) -> bool:
+    return any(_same(value, choice) for choice in choices)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: ``1 == 1.0``, but ``true`` is not ``1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
