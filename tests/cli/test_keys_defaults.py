@@ -455,7 +455,8 @@ def test_an_address_listening_everywhere_means_this_machine(address: str, port: 
     given = f"{address}:{port}" if address != "::" else address  # a bare "::" has no port
     parts = urlsplit(ollama_root(given))
     assert parts.hostname in ("127.0.0.1", "::1")
-    assert parts.port == (port if address != "::" else 11434)
+    effective = parts.port or {"http": 80, "https": 443}[parts.scheme]  # :80 may be left out
+    assert effective == (port if address != "::" else 11434)
 
 
 def test_status_asks_the_ollama_that_ollama_host_names() -> None:
