@@ -17,36 +17,39 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from jackfield._cli.args import parser
-from jackfield._cli.chat import cmd_chat
-from jackfield._cli.completion import cmd_complete, cmd_completion
-from jackfield._cli.embed import cmd_embed
-from jackfield._cli.keys import cmd_keys
-from jackfield._cli.logs import cmd_logs
 from jackfield._cli.report import INTERRUPTED, PIPE_CLOSED, report, shown_warnings, silence
-from jackfield._cli.status import cmd_models, cmd_status
-from jackfield._cli.survey import cmd_discover, cmd_explain, cmd_providers, cmd_schema
 from jackfield._cli.terminal import safe_streams
 
-__all__ = ["COMMANDS", "main", "parser"]
+__all__ = ["COMMANDS", "command", "main", "parser"]
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
-COMMANDS: dict[str, Command] = {
-    "providers": cmd_providers,
-    "models": cmd_models,
-    "status": cmd_status,
-    "doctor": cmd_status,
-    "discover": cmd_discover,
-    "chat": cmd_chat,
-    "explain": cmd_explain,
-    "schema": cmd_schema,
-    "logs": cmd_logs,
-    "embed": cmd_embed,
-    "keys": cmd_keys,
-    "completion": cmd_completion,
-    "__complete": cmd_complete,
+COMMANDS: dict[str, str] = {
+    "providers": "survey:cmd_providers",
+    "models": "status:cmd_models",
+    "status": "status:cmd_status",
+    "doctor": "status:cmd_status",
+    "discover": "survey:cmd_discover",
+    "chat": "chat:cmd_chat",
+    "explain": "survey:cmd_explain",
+    "schema": "survey:cmd_schema",
+    "logs": "logs:cmd_logs",
+    "embed": "embed:cmd_embed",
+    "keys": "keys:cmd_keys",
+    "completion": "completion:cmd_completion",
+    "__complete": "completion:cmd_complete",
 }
-"""Each command's function, by the name typed."""
+"""Where each command's function is (``module:function`` in this package), by the name typed:
+only the command that runs is imported, so ``jackfield --help`` imports none of them."""
+
+
+def command(name: str) -> Command:
+    """The function of the command ``name``."""
+    import importlib
+
+    module, _, function = COMMANDS[name].partition(":")
+    found: Command = getattr(importlib.import_module(f"jackfield._cli.{module}"), function)
+    return found
 
 
 def main(
@@ -58,7 +61,7 @@ def main(
     args = parser().parse_args(argv)
     with shown_warnings(err):  # "jackfield: warning: ..." (a disabled instance, say)
         try:
-            return COMMANDS[args.command](args, out, err)
+            return command(args.command)(args, out, err)
         except KeyboardInterrupt:
             err.write("\n[interrupted]\n")
             return INTERRUPTED

@@ -27,6 +27,17 @@ class UsageError(Exception):
     """A command line that cannot be carried out as written."""
 
 
+class _Version(argparse.Action):
+    """``--version``: the version is read when asked for (``importlib.metadata`` costs ~20 ms,
+    which ``jackfield --help`` and every command would otherwise pay)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        import sys
+
+        sys.stdout.write(f"{parser.prog} {version()}\n")  # on stdout, as argparse's own
+        parser.exit()
+
+
 def version() -> str:
     """jackfield's version (its installed distribution's), and Python's."""
     import platform
@@ -83,9 +94,7 @@ def parser() -> argparse.ArgumentParser:
         "no file is fine (preset instances such as llamacpp, ollama, lmstudio always exist).",
     )
     global_flags(parser, after_command=False)
-    parser.add_argument(
-        "--version", action="version", version=f"%(prog)s {version()}", help="show the version"
-    )
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("providers", help="installed provider plugins and load problems")
