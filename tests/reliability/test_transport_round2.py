@@ -464,6 +464,33 @@ def test_done_ends_an_async_stream_while_the_connection_stays_open() -> None:
 
 @fault(
     "resources",
+    "twenty answers in a row on one provider, each ended by [DONE] and then the end of the body",
+    "one connection serves them all: what follows [DONE] is read when it is already there, "
+    "so the connection goes back to the pool (sync and async)",
+)
+def test_answers_ended_by_done_keep_their_connection() -> None:
+    async def ask(p: jackfield.Provider[Any]) -> list[str]:
+        texts = []
+        for _ in range(10):
+            texts.append((await p.acomplete("hi")).text)
+            texts.append("".join([t async for t in p.astream("hi").text_stream]))
+        return texts
+
+    with serving([Reply(body=ANSWER)]) as server:
+        p = provider(server.url)
+        try:
+            texts = [p.complete("hi").text for _ in range(10)]
+            texts += ["".join(p.stream("hi").text_stream) for _ in range(10)]
+            assert server.accepted == 1, server.accepted  # one for the sync pool
+            texts += asyncio.run(ask(p))
+        finally:
+            p.close()
+        assert texts == ["ok"] * 40
+        assert server.accepted == 2, server.accepted  # and one for the loop's pool
+
+
+@fault(
+    "resources",
     "async streams ended by [DONE] with the connection held open, or left early by the caller",
     "jackfield's generators are closed in their own task: none is left for the loop to finalise",
 )

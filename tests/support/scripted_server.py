@@ -64,6 +64,7 @@ class ScriptedServer:
         self.disconnects: list[int] = []  # body pieces sent when a client went away
         self.completed = 0
         self.open_connections = 0
+        self.accepted = 0  # connections accepted in all
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -142,6 +143,7 @@ class ScriptedServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.open_connections += 1
+        self.accepted += 1
         try:
             while True:
                 received = await self._read_request(reader)

@@ -37,7 +37,7 @@ from jackfield.http._drive import (
 )
 from jackfield.http._policy import Deadlines, Retries, RetryPolicy, Timeouts, with_retry_after
 from jackfield.http._requests import BodyParser, ErrorMapper, HTTPRequest, ParserFactory, Reviser
-from jackfield.http._transport import in_collector
+from jackfield.http._transport import draining, in_collector
 from jackfield.provider import Exchange
 
 if TYPE_CHECKING:
@@ -178,7 +178,8 @@ class HTTPExchange(Exchange):
                     yield fragments
                 if parser.error is not None:
                     raise parser.error
-                if parser.finished:  # a complete answer: what follows is not read
+                if parser.finished:  # a complete answer: what follows is not parsed
+                    _drain(body)
                     break
             tail = parser.close()
             if tail:
@@ -265,7 +266,8 @@ class HTTPExchange(Exchange):
                     yield fragments
                 if parser.error is not None:
                     raise parser.error
-                if parser.finished:  # a complete answer: what follows is not read
+                if parser.finished:  # a complete answer: what follows is not parsed
+                    await _adrain(body)
                     break
             tail = parser.close()
             if tail:
@@ -288,3 +290,43 @@ class HTTPExchange(Exchange):
     async def aclose(self) -> None:
         if self._response is not None:
             await self._response.aclose()
+
+
+# --- after the answer's end ------------------------------------------------------------------
+
+DRAIN_SECONDS = 0.02
+"""How long the reads after an answer's end (``[DONE]``) may wait in all."""
+DRAIN_READS = 4
+"""How many pieces are read after an answer's end before the connection is given up."""
+
+
+def _drain(body: Iterator[bytes]) -> None:
+    """Read the end of the HTTP body after the answer's end, so the connection goes back to
+    the pool (the end of a chunked body usually comes right after ``[DONE]``). A server that
+    goes on talking, or keeps the connection open, gets :data:`DRAIN_READS` reads within
+    :data:`DRAIN_SECONDS`; the connection is then closed with the response. What is read is
+    not parsed."""
+    token = draining.set(time.monotonic() + DRAIN_SECONDS)
+    try:
+        for _ in range(DRAIN_READS):
+            next(body)
+    except StopIteration:
+        pass  # the body ended: the connection is reusable
+    except Exception:  # noqa: BLE001 - a read that would wait, or a broken end: closed after
+        pass
+    finally:
+        draining.reset(token)
+
+
+async def _adrain(body: AsyncIterator[bytes]) -> None:
+    """:func:`_drain` for an async body."""
+    token = draining.set(time.monotonic() + DRAIN_SECONDS)
+    try:
+        for _ in range(DRAIN_READS):
+            await body.__anext__()
+    except StopAsyncIteration:
+        pass
+    except Exception:  # noqa: BLE001 - as in _drain
+        pass
+    finally:
+        draining.reset(token)

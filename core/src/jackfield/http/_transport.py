@@ -11,6 +11,10 @@ finaliser.
   piece by piece, never producing more than a piece at a time, so a small compressed body
   cannot become gigabytes in one read; the caller counts what comes out against its limit.
   Other codings are refused (the pools ask for these two alone).
+- :data:`draining` bounds the reads that follow an answer's end (``[DONE]``): the end of the
+  HTTP body, when it is already here or follows at once, is read so the connection goes back
+  to the pool; a server that goes on talking or keeps the connection open costs at most a
+  moment, then the connection is closed.
 - :data:`answer_began` says whether the server sent any byte since this thread (or task) last
   wrote a request on a guarded connection: a connection that breaks after that point broke
   while the server was answering, so the request is not sent again (it may have run).
@@ -44,12 +48,17 @@ __all__ = [
     "clamp",
     "codings",
     "decoded",
+    "draining",
     "in_collector",
     "on_fork",
 ]
 
 CHUNK = 64 * 1024
 """The most a decoder produces at once."""
+
+draining: ContextVar[float | None] = ContextVar("jackfield_draining", default=None)
+"""While set: the monotonic time after which a read of this context no longer waits (reads
+after an answer's end, see :func:`clamp`)."""
 
 answer_began: ContextVar[bool] = ContextVar("jackfield_answer_began", default=False)
 """Whether a byte of an answer arrived since this context's last request was written."""
@@ -71,7 +80,12 @@ class DeadlineTimeout(float):
 
 def clamp(timeout: Any) -> Any:
     """A timeout for one socket operation: a :class:`DeadlineTimeout` clamped to the time left
-    before its deadline; any other timeout as it is."""
+    before its deadline; any other timeout as it is; and, while :data:`draining`, no longer
+    than the drain allows."""
+    until = draining.get()
+    if until is not None:
+        left = until - time.monotonic()
+        return max(left if timeout is None else min(float(timeout), left), 0.000_1)
     if type(timeout) is DeadlineTimeout:
         # A passed deadline still gets a moment, so the socket times out rather than turning
         # non-blocking (a timeout of 0).
