@@ -29,6 +29,7 @@ from jackfield import _keys
 from jackfield._cli.args import UsageError
 from jackfield._cli.defaults import default_model
 from jackfield.hookspecs import hookimpl
+from jackfield.http import server_url
 from jackfield.testing import plugin as scripted_plugin
 from jackfield_ollama._options import ollama_root as native_root
 from jackfield_openai._presets import ollama_root
@@ -422,8 +423,8 @@ def test_without_ollama_host_ollama_is_on_this_machine(clean_env: pytest.MonkeyP
 
 
 @given(st.text(max_size=60))
-def test_both_readings_of_ollama_host_agree(value: str) -> None:
-    assert ollama_root(value) == native_root(value)
+def test_both_ollama_providers_read_ollama_host_with_the_core_reading(value: str) -> None:
+    assert ollama_root(value) == native_root(value) == server_url(value, default_port=11434)
 
 
 HOSTS = st.from_regex(r"[a-z][a-z0-9-]{0,15}(\.[a-z][a-z0-9-]{0,10}){0,2}", fullmatch=True)

@@ -55,7 +55,7 @@ from jackfield.http._security import (
     mask_url,
     warn_if_key_exposed,
 )
-from jackfield.http._target import KeyHeader, Target
+from jackfield.http._target import KeyHeader, Target, server_url
 
 __all__ = [
     "MASK",
@@ -88,6 +88,7 @@ __all__ = [
     "is_loopback",
     "is_secret_header",
     "mask_headers",
+    "server_url",
     "mask_url",
     "parse_retry_after",
     "snippet",

@@ -10,7 +10,7 @@ from jackfield._errors import ConfigError
 from jackfield._secret import Scrubber, Secret, remember
 from jackfield.http._security import MASK, is_loopback, protect_logs, secret_values
 
-__all__ = ["KeyHeader", "Target"]
+__all__ = ["KeyHeader", "Target", "server_url"]
 
 KeyHeader = Literal["authorization", "x-api-key", "both"]
 """How an API key is sent: ``Authorization: Bearer <key>``, ``x-api-key: <key>``, or both."""
@@ -156,3 +156,49 @@ class Target:
     def __repr__(self) -> str:
         key = "no key" if self.key is None else f"key {self.key!r} as {self.key_header}"
         return f"<Target {self.base_url} {key}>"
+
+
+def server_url(value: str, *, default_port: int) -> str:
+    """The server a host variable names (such as ``OLLAMA_HOST``), read as Ollama's client
+    reads it: ``host``, ``host:port``, ``scheme://host:port`` or ``:port``, optionally with a
+    path; quotes and surrounding spaces ignored; no port: ``default_port`` (80 after
+    ``http://``, 443 after ``https://``); an address that listens everywhere (``0.0.0.0``,
+    ``::``) or no host means this machine.
+
+    >>> server_url("0.0.0.0", default_port=11434), server_url("gpu-box:8000", default_port=1)
+    ('http://127.0.0.1:11434', 'http://gpu-box:8000')
+    >>> server_url("https://ollama.lan", default_port=11434)
+    'https://ollama.lan'
+    """
+    text = value.strip().strip("\"'")
+    scheme, found, rest = text.partition("://")
+    scheme = scheme.lower() if found else "http"
+    rest = rest if found else text
+    default = str(default_port)
+    fallback = {"http": "80", "https": "443"}.get(scheme, default) if found else default
+    scheme = "https" if scheme == "https" else "http"
+    hostport, slash, path = rest.partition("/")
+    host, port = _split_host_port(hostport)
+    if port is None or not (port.isascii() and port.isdigit() and 0 < int(port[:6]) < 65536):
+        port = fallback
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"):  # listening everywhere: this machine
+        host = "::1" if host.startswith((":", "0:")) else "127.0.0.1"
+    shown_host = f"[{host}]" if ":" in host else host
+    shown_port = "" if int(port) == {"http": 80, "https": 443}[scheme] else f":{int(port)}"
+    path = path.strip("/")
+    return f"{scheme}://{shown_host}{shown_port}{'/' + path if slash and path else ''}"
+
+
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """``host:port`` (``[v6]:port``) split as Go's ``net.SplitHostPort`` splits it; ``(text,
+    None)`` when it has no port (a bare IPv6 address has colons but no port)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end != -1 and text[end + 1 : end + 2] == ":":
+            return text[1:end], text[end + 2 :]
+        return text, None
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        return host, port
+    return text, None

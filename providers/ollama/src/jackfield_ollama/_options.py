@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from jackfield.http import HTTPOptions
+from jackfield.http import HTTPOptions, server_url
 from jackfield.provider import ThinkTags
 
 __all__ = ["DEFAULT_BASE_URL", "HOST_ENV", "OllamaOptions", "default_url", "ollama_root"]
@@ -97,46 +97,7 @@ def default_url() -> str:
     return ollama_root(value) if value else DEFAULT_BASE_URL
 
 
-# The same reading as jackfield_openai._presets.ollama_root (the ollama preset of the
-# OpenAI-compatible provider): neither distribution depends on the other, and a test checks
-# that the two agree on any input.
 def ollama_root(value: str) -> str:
-    """The server ``OLLAMA_HOST`` names, read as Ollama's client reads it: ``host``,
-    ``host:port``, ``scheme://host:port`` or ``:port``, optionally with a path; quotes and
-    surrounding spaces ignored; no port: 11434 (80 after ``http://``, 443 after ``https://``);
-    an address that listens everywhere (``0.0.0.0``, ``::``) or no host means this machine.
-
-    >>> ollama_root("0.0.0.0"), ollama_root("gpu-box:8000"), ollama_root("https://ollama.lan")
-    ('http://127.0.0.1:11434', 'http://gpu-box:8000', 'https://ollama.lan')
-    """
-    text = value.strip().strip("\"'")
-    scheme, found, rest = text.partition("://")
-    scheme = scheme.lower() if found else "http"
-    rest = rest if found else text
-    default_port = {"http": "80", "https": "443"}.get(scheme, "11434") if found else "11434"
-    scheme = "https" if scheme == "https" else "http"
-    hostport, slash, path = rest.partition("/")
-    host, port = _split_host_port(hostport)
-    if port is None or not (port.isascii() and port.isdigit() and 0 < int(port[:6]) < 65536):
-        port = default_port
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"):  # listening everywhere: this machine
-        host = "::1" if host.startswith((":", "0:")) else "127.0.0.1"
-    shown_host = f"[{host}]" if ":" in host else host
-    shown_port = "" if int(port) == {"http": 80, "https": 443}[scheme] else f":{int(port)}"
-    path = path.strip("/")
-    return f"{scheme}://{shown_host}{shown_port}{'/' + path if slash and path else ''}"
-
-
-def _split_host_port(text: str) -> tuple[str, str | None]:
-    """``host:port`` (``[v6]:port``) split as Go's ``net.SplitHostPort`` splits it; ``(text,
-    None)`` when it has no port (a bare IPv6 address has colons but no port)."""
-    if text.startswith("["):
-        end = text.find("]")
-        if end != -1 and text[end + 1 : end + 2] == ":":
-            return text[1:end], text[end + 2 :]
-        return text, None
-    if text.count(":") == 1:
-        host, _, port = text.partition(":")
-        return host, port
-    return text, None
+    """The server ``OLLAMA_HOST`` names, read as Ollama's client reads it (see
+    :func:`jackfield.http.server_url`; no port: 11434)."""
+    return server_url(value, default_port=11434)
