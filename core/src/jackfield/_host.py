@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +33,14 @@ from jackfield._config import (
     split_model_reference,
 )
 from jackfield._errors import ConfigError, UnknownProviderError
-from jackfield._messages import MessagesLike, Tool
+from jackfield._messages import MessagesLike
 from jackfield._options import AGENT, OVERRIDE, Resolved, instance_layers, layer_name
-from jackfield._pipeline import Binding, Pipeline
+from jackfield._pipeline import Binding, ChatRequest, Pipeline
 from jackfield._registry import Registry, load_registry
 from jackfield.provider import Provider
 
 if TYPE_CHECKING:
     from jackfield._logs import ConversationLog, LoggedCall, LogSetting
-    from jackfield._response import Response
     from jackfield._stream import AsyncFragmentStream, FragmentStream
 
 __all__ = ["Agent", "Host"]
@@ -104,45 +103,27 @@ class Agent(Pipeline[Any]):
 
     # with a log, the turn is recorded when the answer ends (nothing is done per fragment) -------
 
+    def _open(
+        self, request: ChatRequest[Any], messages: MessagesLike, options: Mapping[str, Any]
+    ) -> FragmentStream:
+        if self.host.log is None:
+            return self.provider.open_stream(request)
+        logged = self._logged(messages, options)  # an unknown conversation fails before it opens
+        return logged.follow(self.provider.open_stream(request))
+
+    def _aopen(
+        self, request: ChatRequest[Any], messages: MessagesLike, options: Mapping[str, Any]
+    ) -> AsyncFragmentStream:
+        if self.host.log is None:
+            return self.provider.open_astream(request)
+        logged = self._logged(messages, options)
+        return logged.afollow(self.provider.open_astream(request))
+
     def _logged(self, messages: MessagesLike, options: Mapping[str, Any]) -> LoggedCall:
         from jackfield._logs import LoggedCall
 
         assert self.host.log is not None
         return LoggedCall(self.host.log, self.name, self.conversation, messages, options)
-
-    def stream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> FragmentStream:
-        if self.host.log is None:
-            return super().stream(messages, tools=tools, **options)
-        logged = self._logged(messages, options)
-        return logged.follow(super().stream(messages, tools=tools, **options))
-
-    def astream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> AsyncFragmentStream:
-        if self.host.log is None:
-            return super().astream(messages, tools=tools, **options)
-        logged = self._logged(messages, options)
-        return logged.afollow(super().astream(messages, tools=tools, **options))
-
-    def complete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        if self.host.log is None:
-            return super().complete(messages, tools=tools, **options)
-        request = self.request(messages, tools=tools, stream=False, **options)
-        logged = self._logged(messages, options)
-        return logged.follow(self.provider.open_stream(request)).collect()
-
-    async def acomplete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        if self.host.log is None:
-            return await super().acomplete(messages, tools=tools, **options)
-        request = self.request(messages, tools=tools, stream=False, **options)
-        logged = self._logged(messages, options)
-        return await logged.afollow(self.provider.open_astream(request)).collect()
 
     def __repr__(self) -> str:
         return f"<Agent {self.name!r} on {self.instance!r}>"
@@ -321,19 +302,23 @@ class Host:
 
     def close(self) -> None:
         """Close every provider instance this host created."""
-        for provider in self._providers.values():
-            provider.close()
-        self._providers.clear()
-        if self._owns_log and self.log is not None:
-            self.log.close()
+        try:
+            for provider in self._providers.values():
+                provider.close()
+        finally:
+            self._providers.clear()
+            if self._owns_log and self.log is not None:
+                self.log.close()
 
     async def aclose(self) -> None:
         """Close every provider instance, asynchronously."""
-        for provider in self._providers.values():
-            await provider.aclose()
-        self._providers.clear()
-        if self._owns_log and self.log is not None:
-            self.log.close()
+        try:
+            for provider in self._providers.values():
+                await provider.aclose()
+        finally:
+            self._providers.clear()
+            if self._owns_log and self.log is not None:
+                self.log.close()
 
     def __enter__(self) -> Host:
         return self

@@ -167,31 +167,42 @@ class Pipeline(Generic[OptionsT]):
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
     ) -> FragmentStream:
         """Stream a chat: an iterable of fragments (the request goes out on first use)."""
-        provider, _ = self._bound()
-        return provider.open_stream(self.request(messages, tools=tools, stream=True, **options))
+        request = self.request(messages, tools=tools, stream=True, **options)
+        return self._open(request, messages, options)
 
     def astream(
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
     ) -> AsyncFragmentStream:
         """Stream a chat asynchronously (``async for`` / ``async with``)."""
-        provider, _ = self._bound()
-        return provider.open_astream(self.request(messages, tools=tools, stream=True, **options))
+        request = self.request(messages, tools=tools, stream=True, **options)
+        return self._aopen(request, messages, options)
 
     def complete(
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
     ) -> Response:
         """Answer whole (a non-streaming request where the backend supports one)."""
-        provider, _ = self._bound()
         request = self.request(messages, tools=tools, stream=False, **options)
-        return provider.open_stream(request).collect()
+        return self._open(request, messages, options).collect()
 
     async def acomplete(
         self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
     ) -> Response:
         """Answer whole, asynchronously."""
-        provider, _ = self._bound()
         request = self.request(messages, tools=tools, stream=False, **options)
-        return await provider.open_astream(request).collect()
+        return await self._aopen(request, messages, options).collect()
+
+    def _open(
+        self, request: ChatRequest[OptionsT], messages: MessagesLike, options: Mapping[str, Any]
+    ) -> FragmentStream:
+        """The stream of a validated request (an agent with a log records it as well); the
+        call's ``messages`` and ``options`` as given."""
+        return self._bound()[0].open_stream(request)
+
+    def _aopen(
+        self, request: ChatRequest[OptionsT], messages: MessagesLike, options: Mapping[str, Any]
+    ) -> AsyncFragmentStream:
+        """The async twin of :meth:`_open`."""
+        return self._bound()[0].open_astream(request)
 
     def embed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
         """Embedding vectors for ``texts`` (a string counts as one text)."""

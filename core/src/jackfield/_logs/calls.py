@@ -105,11 +105,8 @@ class LoggedCall:
         error: str | None = None
         try:
             yield from fragments
-        except GeneratorExit:
-            error = None if response.done else "cancelled"
-            raise
         except BaseException as exc:
-            error = _describe(exc)
+            error = _error_of(exc, response)
             raise
         finally:
             self.finish(response, error)
@@ -121,11 +118,8 @@ class LoggedCall:
         try:
             async for fragment in fragments:
                 yield fragment
-        except GeneratorExit:
-            error = None if response.done else "cancelled"
-            raise
         except BaseException as exc:
-            error = _describe(exc)
+            error = _error_of(exc, response)
             raise
         finally:
             try:
@@ -134,7 +128,14 @@ class LoggedCall:
                 self.finish(response, error)
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+def _error_of(exc: BaseException, response: Response) -> str | None:
+    """What the log says of a stream that ended with ``exc``: nothing when the stream was only
+    closed after its answer was complete; "cancelled" when it was closed, interrupted or
+    cancelled before; else the error."""
+    import asyncio
+
+    if isinstance(exc, GeneratorExit):
+        return None if response.done else "cancelled"
+    if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
         return "cancelled"
     return f"{type(exc).__name__}: {exc}"
