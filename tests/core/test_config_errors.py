@@ -263,15 +263,37 @@ def test_a_disabled_instance_says_why_when_used_and_the_rest_works(
 def test_a_typo_of_an_installed_provider_is_an_error_not_a_missing_plugin(
     openai_only: jackfield.Registry, tmp_path: Path
 ) -> None:
-    for typed in ("openai-compatibel", "openai"):
-        text = f'[providers.local]\ntype = "{typed}"\n'
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # no warning: an error
-            (found,) = problems(tmp_path, text, openai_only)
-        assert found == (
-            f"2: providers.local.type: unknown provider {typed!r}; did you mean "
-            "'openai-compatible'? (installed: openai-compatible)"
-        )
+    text = '[providers.local]\ntype = "openai-compatibel"\n'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: an error
+        (found,) = problems(tmp_path, text, openai_only)
+    assert found == (
+        "2: providers.local.type: unknown provider 'openai-compatibel'; did you mean "
+        "'openai-compatible'? (installed: openai-compatible)"
+    )
+
+
+def test_a_ready_made_instance_given_as_type_says_how_to_use_it(
+    openai_only: jackfield.Registry, tmp_path: Path
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: an error
+        (found,) = problems(tmp_path, '[providers.local]\ntype = "openai"\n', openai_only)
+    assert found == (
+        "2: providers.local.type: 'openai' is a ready-made instance of 'openai-compatible', not "
+        'a provider: write type = "openai-compatible" and preset = "openai", or name the '
+        "section [providers.openai] without a type"
+    )
+
+
+def test_a_provider_named_like_an_installed_one_is_a_missing_plugin_not_a_typo(
+    openai_only: jackfield.Registry,
+) -> None:
+    for name in ("openai-azure", "ollama-cloud", "llamacpp-server"):
+        data = {"providers": {"mine": {"type": name}}}
+        with pytest.warns(DisabledInstanceWarning):
+            config = parse_config(data, registry=openai_only)
+        assert config.disabled["mine"].startswith(f"no installed provider is named {name!r}")
 
 
 def test_an_unknown_provider_is_a_plugin_that_is_not_installed(

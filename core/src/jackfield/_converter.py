@@ -420,11 +420,6 @@ def _describe(exc: BaseException, cls: Any) -> str:
     if message.startswith(("expected", "unknown")):
         return message
     name = getattr(cls, "__name__", None) or str(cls).replace("typing.", "")
-    if attrs.has(cls) and isinstance(exc, (TypeError, AttributeError)):
-        # What a value that is no mapping makes generated code raise ("argument of type
-        # 'int' is not iterable"): say what was expected instead.
-        fields = ", ".join(a.name for a in attrs.fields(cls))
-        return f"expected a table with the keys {fields}"
     return f"expected {name}: {message}" if message else f"expected {name}"
 
 

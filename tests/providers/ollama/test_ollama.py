@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import jackfield
 from jackfield import (
     AssistantMessage,
-    ConfigError,
     ConversationError,
     ImagePart,
+    OptionsError,
     TextPart,
     Tool,
     ToolCall,
@@ -230,8 +230,11 @@ def test_where_requests_go(options: dict[str, Any], url: str) -> None:
 
 
 def test_a_bad_base_url() -> None:
-    with pytest.raises(ConfigError, match=r"base_url 'ollama:11434' is not a valid URL"):
+    message = r"base_url: must start with http:// or https://: write http://ollama:11434 "
+    with pytest.raises(OptionsError, match=message):
         OllamaProvider.from_options({"base_url": "ollama:11434"})
+    with pytest.raises(OptionsError, match=r"base_url: must start with http:// or https:// "):
+        OllamaProvider.from_options({"base_url": "http:/ollama:11434"})  # no guess at a fix
 
 
 def test_dry_run_masks_the_key() -> None:

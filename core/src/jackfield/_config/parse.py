@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from jackfield._config.locate import Locator
 from jackfield._config.model import AgentConfig, Config, InstanceConfig, split_model_reference
 from jackfield._config.plugins import (
+    FIRST_PARTY_PROVIDERS,
     DisabledInstanceWarning,
     missing_instance,
     missing_provider,
@@ -164,6 +165,18 @@ class _Parser:
                 self.issue((*path, "type"), f"expected a provider's name, got {provider!r}")
                 return None
             elif provider not in known:
+                if (  # type = "openai": a preset's name, not a missing plugin's
+                    provider in self.registry.instance_names()
+                    and provider not in FIRST_PARTY_PROVIDERS
+                ):
+                    owner = self.registry.instance(provider).provider
+                    self.issue(
+                        (*path, "type"),
+                        f"{provider!r} is a ready-made instance of {owner!r}, not a provider: "
+                        f'write type = "{owner}" and preset = "{provider}", or name the '
+                        f"section [providers.{provider}] without a type",
+                    )
+                    return None
                 typo = typo_of(provider, known)
                 if typo is None:  # a provider of its own, whose plugin is not installed
                     self.disable(name, (*path, "type"), missing_provider(provider, self.registry))

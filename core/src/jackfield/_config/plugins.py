@@ -28,19 +28,16 @@ __all__ = [
 ]
 
 
-FIRST_PARTY_PLUGINS = {
-    "jackfield-openai": "openai-compatible",
-    "jackfield-ollama": "ollama",
-    "jackfield-llamacpp": "llamacpp-embedded",
-}
-"""Each first-party distribution and the name of its ``jackfield`` entry point."""
-
 FIRST_PARTY_PROVIDERS = {
     "openai-compatible": "jackfield-openai",
     "ollama": "jackfield-ollama",
     "llamacpp-embedded": "jackfield-llamacpp",
 }
 """The providers the first-party distributions register, and the distribution of each."""
+
+FIRST_PARTY_PLUGINS = {dist: provider for provider, dist in FIRST_PARTY_PROVIDERS.items()}
+"""Each first-party distribution and the name of its ``jackfield`` entry point (each is named
+after the one provider it registers)."""
 
 FIRST_PARTY_INSTANCES = {
     **dict.fromkeys(
@@ -105,13 +102,11 @@ def missing_instance(name: str, registry: Registry) -> str | None:
 
 
 def typo_of(word: str, installed: list[str]) -> str | None:
-    """The installed name ``word`` is most likely a typo of (close in spelling, or one inside
-    the other: ``openai`` for ``openai-compatible``); ``None`` when it looks like a name of its
-    own. A first-party provider's name is never a typo: its package is missing."""
+    """The installed name ``word`` is most likely a typo of (a slip of a letter or two:
+    ``openai-compatibel``); ``None`` when it looks like a name of its own, such as a
+    third-party provider's whose package is missing (``openai-azure`` is not a typo of
+    ``openai-compatible``). A first-party provider's name is never a typo either."""
     if word in FIRST_PARTY_PROVIDERS or len(word) > 100:
         return None
-    close = difflib.get_close_matches(word, installed, n=1)
-    if close:
-        return close[0]
-    within = [name for name in installed if len(word) >= 3 and (word in name or name in word)]
-    return within[0] if within else None
+    close = difflib.get_close_matches(word, installed, n=1, cutoff=0.72)  # one slip of 4+ letters
+    return close[0] if close else None

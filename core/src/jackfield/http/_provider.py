@@ -35,6 +35,7 @@ from jackfield.http._requests import (
     Reviser,
 )
 from jackfield.http._security import (
+    address_problem,
     check_base_url,
     check_headers,
     mask_headers,
@@ -94,6 +95,16 @@ class HTTPOptions:
     warn_insecure_key: bool = True
     """Warn (``SecurityWarning``) when the API key would be sent over plain http to another
     machine."""
+
+    url_path: ClassVar[str] = ""
+    """The path an address without one is suggested with (``/v1`` for OpenAI-compatible APIs)."""
+
+    def __attrs_post_init__(self) -> None:
+        # Checked when options are validated (a configuration file with a registry, a call's
+        # options), not when the first request is built, so a file's issue has its line.
+        problem = address_problem(self.base_url, self.port, self.url_path)
+        if problem is not None:
+            raise ValueError(problem)
 
 
 OptionsT = TypeVar("OptionsT", bound=HTTPOptions)

@@ -20,6 +20,7 @@ from jackfield._secret import (
 
 __all__ = [
     "MASK",
+    "address_problem",
     "check_base_url",
     "check_headers",
     "is_loopback",
@@ -171,6 +172,28 @@ def resolves_to_loopback(host: str) -> bool:
         return False
     addresses = [_address(str(info[4][0])) for info in found]
     return bool(addresses) and all(a is not None and _local(a) for a in addresses)
+
+
+def address_problem(base_url: str | None, port: int | None, url_path: str = "") -> str | None:
+    """What is wrong with the ``base_url`` and ``port`` options, found when options are
+    validated (each message starts with its field's name, so an issue points at that key);
+    ``None`` when nothing is. An address without a scheme (``localhost:8080``) gets the URL
+    to write instead, ``url_path`` added when it has no path (``/v1``); the rest of a URL is
+    checked when it is used (:func:`check_base_url`)."""
+    if base_url is not None:
+        if "://" not in base_url:
+            scheme, misspelt, _ = base_url.partition(":/")
+            if misspelt and scheme[:1].isalpha() and all(c.isalnum() or c in "+.-" for c in scheme):
+                return "base_url must start with http:// or https://"  # "http:/host": no guess
+            fixed = f"http://{base_url.lstrip('/')}"
+            if not urlsplit(fixed).path.strip("/"):
+                fixed = fixed.rstrip("/") + url_path
+            return f"base_url must start with http:// or https://: write {mask_url(fixed)}"
+        if urlsplit(base_url).scheme.lower() not in ("http", "https"):
+            return "base_url must start with http:// or https://"
+    if port is not None and not 0 < port < 65536:
+        return f"port must be from 1 to 65535; got {port}"
+    return None
 
 
 def check_base_url(url: str, label: str, *, example: str) -> str:

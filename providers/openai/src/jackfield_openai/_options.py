@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from jackfield.http import HTTPOptions, mask_url
+from jackfield.http import HTTPOptions
 from jackfield_openai._chat import ChatOptions
 
 __all__ = ["OpenAIOptions"]
@@ -52,13 +52,10 @@ class OpenAIOptions(HTTPOptions, ChatOptions):
             preset, os.environ, address=address, key=options.get("api_key") is not None
         )
 
+    url_path: ClassVar[str] = "/v1"
+
     def __attrs_post_init__(self) -> None:
-        # Checked when options are validated (a configuration file with a registry, a call's
-        # options), not when the first request is built: each message starts with the field's
-        # name, so the issue points at that key (and its line).
-        if self.base_url is not None and "://" not in self.base_url:
-            fixed = mask_url(_with_scheme(self.base_url))  # a password in it is not shown
-            raise ValueError(f"base_url must start with http:// or https://: write {fixed}")
+        super().__attrs_post_init__()  # base_url and port
         if self.preset is not None:
             from jackfield_openai._presets import PRESETS
 
@@ -70,13 +67,3 @@ class OpenAIOptions(HTTPOptions, ChatOptions):
                 raise ValueError(
                     f"preset must be one of {', '.join(PRESETS)}; got {self.preset!r}{hint}"
                 )
-        if self.port is not None and not 0 < self.port < 65536:
-            raise ValueError(f"port must be from 1 to 65535; got {self.port}")
-
-
-def _with_scheme(url: str) -> str:
-    """``localhost:8080`` -> ``http://localhost:8080/v1``: an address as the option wants it."""
-    from urllib.parse import urlsplit
-
-    fixed = f"http://{url.lstrip('/')}"
-    return fixed if urlsplit(fixed).path.strip("/") else f"{fixed.rstrip('/')}/v1"
