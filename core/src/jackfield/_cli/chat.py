@@ -299,7 +299,10 @@ class Chat:
         try:
             waiting.start()
             for fragment in stream:
-                if not (self.schema and isinstance(fragment, TextDelta)):
+                hidden = (self.schema is not None and isinstance(fragment, TextDelta)) or (
+                    not self.thoughts and isinstance(fragment, ThoughtDelta)
+                )
+                if not hidden:
                     waiting.stop()  # whatever is shown now replaces the indicator
                 if self.json_lines:
                     out.write(json.dumps(dump_fragment(fragment), ensure_ascii=False) + "\n")
@@ -347,6 +350,9 @@ class Chat:
                 out.write(json.dumps(error, ensure_ascii=False) + "\n")
             style.write(err, f"\njackfield: {exc}\n", "red")
             return FAILED, str(exc)
+        except BaseException:
+            stream.close()  # a broken pipe, a bug: the connection is not left to the collector
+            raise
         finally:
             waiting.stop()
         if self.schema is not None:

@@ -170,8 +170,8 @@ def _names(config: str | None, *, agents: bool) -> list[str]:
             warnings.simplefilter("ignore")  # a disabled instance is not this moment's news
             from jackfield._host import Host
 
-            host = Host.load(config)
+            with Host.load(config) as host:
+                names = host.instance_names()
+                return [*host.agent_names(), *names] if agents else names
     except Exception:  # noqa: BLE001 - completion never fails: no names, the shell goes on
         return []
-    names = host.instance_names()
-    return [*host.agent_names(), *names] if agents else names

@@ -26,11 +26,11 @@ def _texts(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_embed(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from jackfield._host import Host
+    from jackfield._cli.survey import load_host
 
     texts = _texts(args)
     options = call_options(args)
-    with Host.load(args.config) as host:
+    with load_host(args) as host:
         result = host.agent(args.model).embed(texts, **options)
     if args.json:
         from jackfield._converter import converter

@@ -276,11 +276,11 @@ class Session:
             self._note(line)
 
     def _note(self, text: str) -> None:
-        self.style.write(self.err, text, "dim")
+        self.chat.style.write(self.err, text, "dim")  # stderr's style: it may be redirected
         self.err.write("\n")
 
     def _warn(self, text: str, colour: str = "yellow") -> None:
-        self.style.write(self.err, text, colour)
+        self.chat.style.write(self.err, text, colour)
         self.err.write("\n")
 
     # commands --------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def shown_warnings(err: TextIO) -> Iterator[None]:
 
         def show(message: Any, category: type[Warning], *rest: Any, **named: Any) -> None:
             # jackfield's own (by name: no import before it is needed)
-            if category.__name__ in ("DisabledInstanceWarning", "SecurityWarning"):
+            if category.__module__ == "jackfield._errors":
                 err.write(f"jackfield: warning: {message}\n")
             else:
                 shown(message, category, *rest, **named)
