@@ -327,6 +327,9 @@ def test_descriptions_may_hold_commas_when_fields_are_lines() -> None:
             ['$["a b"]: expected string, got integer 1'],
         ),
         ("anything", {"minLength": 100, "format": "email"}, []),  # not checked here
+        (1, {"type": "decimal"}, []),  # a type this checker does not know: the server's business
+        (1, {"type": []}, []),
+        (1, {"type": ["decimal", "string"]}, ["$: expected string, got integer 1"]),
         (1, True, []),
         (1, False, ["$: nothing is allowed here"]),
     ],
