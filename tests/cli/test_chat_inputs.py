@@ -17,20 +17,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jackfield import Host, load_registry
 from jackfield._cli import inputs
 from jackfield._cli.args import UsageError
+from jackfield._cli.chat import _schema_options
 from jackfield._cli.inputs import (
-    SchemaMismatch,
-    answer_format,
     compact_schema,
     image_type,
     load_attachments,
     load_schema,
-    parse_answer,
-    validate,
 )
 from jackfield._cli.style import Style, Waiting, colour_allowed, summary
 from jackfield._fragments import Completion, FinishReason, Usage
+from jackfield._output import Output
+from jackfield.testing import plugin
 from tests.cli.conftest import jackfield
 from tests.cli.test_cli import ANSWER, config_for
 from tests.support.scripted_server import Reply, serving, sse
@@ -189,12 +189,18 @@ def test_an_answer_that_breaks_the_schema_fails_with_the_reason_and_the_text(
 def test_a_schema_file_and_its_conflicts(tmp_path: Path) -> None:
     path = tmp_path / "person.json"
     path.write_text('{"type": "object", "title": "a person"}', encoding="utf-8")
-    result = jackfield("chat", "-m", "llamacpp", "--dry-run", "--schema", f"@{path}", "hi")
+    result = jackfield("chat", "-m", "vllm", "--dry-run", "--schema", f"@{path}", "hi")
     assert result.code == 0, result.err
     assert json.loads(result.out)["body"]["response_format"]["json_schema"] == {
         "name": "a_person",
         "schema": {"type": "object", "title": "a person"},
     }
+    # llama.cpp is asked with its own json_schema field (see jackfield._output)
+    result = jackfield("chat", "-m", "llamacpp", "--dry-run", "--schema", f"@{path}", "hi")
+    assert result.code == 0, result.err
+    body = json.loads(result.out)["body"]
+    assert body["json_schema"] == {"type": "object", "title": "a person"}
+    assert "response_format" not in body
     result = jackfield(
         "chat", "-m", "llamacpp", "--dry-run", "--schema", "a", "-o", "response_format=1", "hi"
     )
@@ -226,14 +232,28 @@ def test_load_schema_reads_json_inline_from_a_file_or_the_compact_form(tmp_path:
         load_schema(str(path))
 
 
-def test_answer_format_follows_the_provider() -> None:
+def test_the_schema_is_asked_for_the_way_the_provider_supports() -> None:
     schema = {"type": "object"}
-    assert answer_format(["format", "model"], schema, "ollama") == {"format": schema}
-    assert answer_format(["response_format"], schema, "x")["response_format"]["type"] == (
-        "json_schema"
+    result = jackfield("chat", "-m", "ollama-native:m", "--dry-run", "--schema", "a", "hi")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["body"]["format"]["required"] == ["a"]
+    result = jackfield(
+        "chat", "-m", "llamacpp", "--dry-run", "--schema", "a", "--extra", "top_k=3", "hi"
     )
-    with pytest.raises(UsageError, match="the echo provider has no option for structured"):
-        answer_format(["model"], schema, "echo")
+    assert result.code == 0, result.err
+    body = json.loads(result.out)["body"]
+    assert body["top_k"] == 3  # the schema joins extra_body, it does not replace it
+    assert body["json_schema"]["required"] == ["a"]
+    # A provider with no option for it: the schema goes into the system prompt.
+    registry = load_registry(autoload=False, plugins=[plugin])
+    host = Host.from_mapping({"providers": {"local": {"type": "scripted"}}}, registry=registry)
+    with host:
+        options: dict[str, Any] = {"temperature": 0}
+        system = _schema_options(host.agent("local"), schema, options, "Be brief.")
+    assert options == {"temperature": 0}
+    assert system is not None
+    assert system.startswith("Be brief.\n\nAnswer with one JSON value that follows this")
+    assert system.endswith('\n{"type":"object"}')
 
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
@@ -295,55 +315,15 @@ def test_descriptions_may_hold_commas_when_fields_are_lines() -> None:
         compact_schema(" , ")
 
 
-@pytest.mark.parametrize(
-    ("value", "schema", "problems"),
-    [
-        ({"a": 1}, {"type": "object", "properties": {"a": {"type": "integer"}}}, []),
-        (1.0, {"type": "integer"}, []),
-        (True, {"type": "integer"}, ["$: expected integer, got boolean true"]),
-        (None, {"type": ["string", "null"]}, []),
-        ("x", {"enum": ["a", "b"]}, ['$: "x" is not one of "a", "b"']),
-        (1, {"enum": [True, 1.0]}, []),
-        (True, {"const": 1}, ["$: expected 1, got true"]),
-        ({}, {"required": ["a", "b"]}, ["$: 'a' is missing", "$: 'b' is missing"]),
-        (
-            {"a": 1, "b-c": 2},
-            {"properties": {"a": {}}, "additionalProperties": False},
-            ["$: 'b-c' is not allowed (not in the schema)"],
-        ),
-        (
-            {"x": "1"},
-            {"additionalProperties": {"type": "integer"}},
-            ['$.x: expected integer, got string "1"'],
-        ),
-        (
-            {"tags": ["a", 2]},
-            {"properties": {"tags": {"type": "array", "items": {"type": "string"}}}},
-            ["$.tags[1]: expected string, got integer 2"],
-        ),
-        (
-            {"a b": 1},
-            {"properties": {"a b": {"type": "string"}}},
-            ['$["a b"]: expected string, got integer 1'],
-        ),
-        ("anything", {"minLength": 100, "format": "email"}, []),  # not checked here
-        (1, {"type": "decimal"}, []),  # a type this checker does not know: the server's business
-        (1, {"type": []}, []),
-        (1, {"type": ["decimal", "string"]}, ["$: expected string, got integer 1"]),
-        (1, True, []),
-        (1, False, ["$: nothing is allowed here"]),
-    ],
-)
-def test_validate(value: Any, schema: Any, problems: list[str]) -> None:
-    assert validate(value, schema) == problems
-
-
-def test_parse_answer() -> None:
-    assert parse_answer(' ```json\n{"a": 1}```', {"type": "object"}) == {"a": 1}
-    with pytest.raises(SchemaMismatch, match="the answer is not JSON"):
-        parse_answer("Sure! Here it is: {", {})
-    with pytest.raises(SchemaMismatch, match=r"does not match the schema: \$: expected object"):
-        parse_answer("[]", {"type": "object"})
+def test_an_answer_is_read_and_checked() -> None:
+    answer = Output.of({"type": "object"}).read_text(' ```json\n{"a": 1}```')
+    assert (answer.ok, answer.value) == (True, {"a": 1})
+    answer = Output.of({}).read_text("Sure! Here it is: {")
+    assert not answer.ok
+    assert answer.message.startswith("the answer is not JSON")
+    answer = Output.of({"type": "object"}).read_text("[]")
+    expected = "the answer does not match the schema: $: expected object, got array []"
+    assert answer.message == expected
 
 
 # --- how it looks -----------------------------------------------------------------------------

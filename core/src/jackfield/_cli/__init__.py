@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "chat": "chat:cmd_chat",
     "explain": "survey:cmd_explain",
     "schema": "survey:cmd_schema",
+    "tools": "tools:cmd_tools",
     "logs": "logs:cmd_logs",
     "embed": "embed:cmd_embed",
     "keys": "keys:cmd_keys",

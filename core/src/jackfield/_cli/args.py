@@ -171,6 +171,23 @@ def parser() -> argparse.ArgumentParser:
         "@FILE or FILE.json) or fields such as 'name, age int, height float: in metres'",
     )
     chat.add_argument(
+        "-T",
+        "--tool",
+        dest="tools",
+        action="append",
+        metavar="TOOL",
+        help="a tool for this run: an [mcp.NAME] server (NAME:TOOL for one of its tools), a "
+        "plugin's tool (jackfield tools), or MODULE:FUNCTION / FILE.py:FUNCTION; repeatable",
+    )
+    chat.add_argument(
+        "--no-tools", action="store_true", help="offer no tools (not even the agent's)"
+    )
+    chat.add_argument(
+        "--approve",
+        action="store_true",
+        help="ask before each tool call runs (on the terminal)",
+    )
+    chat.add_argument(
         "-c",
         "--continue",
         dest="cont",
@@ -194,6 +211,11 @@ def parser() -> argparse.ArgumentParser:
     option_arguments(explain)
 
     commands.add_parser("schema", help="print the JSON Schema of the configuration file")
+    tools = commands.add_parser(
+        "tools", help="Python tools from plugins, MCP servers, and the agents' tools"
+    )
+    tools.add_argument("server", nargs="?", help="an MCP server: start it and list its tools")
+    tools.add_argument("--json", action="store_true", help="as JSON")
     add_logs_parser(commands)
     add_embed_parser(commands)
     add_completion_parsers(commands)

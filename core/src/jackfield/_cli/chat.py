@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from jackfield._cli.style import Style
     from jackfield._host import Agent, Host
     from jackfield._logs import ConversationLog
+    from jackfield._loop import Approve, Run
     from jackfield._messages import Message, UserMessage
-    from jackfield._stream import FragmentStream
+    from jackfield._tools import ToolLike
 
 __all__ = ["Chat", "cmd_chat"]
 
@@ -86,6 +87,7 @@ def _chat(
     from jackfield._cli.defaults import default_model
     from jackfield._cli.inputs import load_schema
     from jackfield._cli.style import Style
+    from jackfield._cli.tools import approve_on_terminal, tools_for
     from jackfield._host import Agent
     from jackfield._messages import SystemMessage
 
@@ -104,7 +106,7 @@ def _chat(
     configured = host.agent(model)
     # The chat sends the system prompt itself (so /system can replace it), not the agent.
     config = attrs.evolve(configured.config, system_prompt=None)
-    agent = Agent(host, configured.name, configured.instance, config)
+    agent = Agent(host, configured.name, configured.instance, config, tools=not args.no_tools)
     # A new conversation has the agent's system prompt; a logged one, the last it was given.
     system = configured.system_prompt if cid is None else _logged_system(history)
     if args.system is not None:
@@ -113,8 +115,11 @@ def _chat(
     options = call_options(args)
     schema = load_schema(args.schema) if args.schema is not None else None
     if schema is not None:
-        options.update(_schema_options(agent, schema, options))
+        system = _schema_options(agent, schema, options, system)
     recording = log is not None and _recording(args)
+    if args.no_tools and args.tools:
+        raise UsageError("--no-tools and -T/--tool contradict each other: give one")
+    tools = tools_for(host, args.tools or ())
     chat = Chat(
         agent,
         model,
@@ -129,6 +134,8 @@ def _chat(
         json_lines=args.json,
         thoughts=not args.no_thoughts,
         schema=schema,
+        tools=tools,
+        approve=approve_on_terminal(err) if args.approve else None,
     )
     if cid is not None and args.system is not None and system != _logged_system(history):
         chat.system_changed = True  # the next turn records the new system prompt
@@ -143,19 +150,27 @@ def _logged_system(history: Sequence[Message]) -> str | None:
 
 
 def _schema_options(
-    agent: Agent, schema: Mapping[str, Any], options: Mapping[str, Any]
-) -> dict[str, Any]:
-    import attrs
+    agent: Agent, schema: Mapping[str, Any], options: dict[str, Any], system: str | None
+) -> str | None:
+    """Ask for answers that follow ``schema`` the best way the agent's provider supports (see
+    :mod:`jackfield._output`; never a forced tool call, since the chat reads the answer's
+    text): the options that do so are added to ``options``, and the system prompt is
+    returned, with the schema in it when the provider has no other way."""
+    from jackfield._output import plan_for
 
-    from jackfield._cli.inputs import answer_format
-
-    fields = [field.name for field in attrs.fields(agent.provider.options_class)]
-    provider = agent.host.instance(agent.instance).provider
-    wanted = answer_format(fields, schema, provider)
-    for key in wanted:
-        if key in options:
-            raise UsageError(f"--schema and -o {key}=... both set the answer's format: give one")
-    return wanted
+    target = f"agent {agent.name!r}"
+    plan = plan_for(agent.provider, agent.options_for(), schema, target=target, exclude=["tool"])
+    clash = plan.conflicts(options)
+    if clash:
+        raise UsageError(f"--schema and -o {clash[0]}=... both set the answer's format: give one")
+    for key, value in plan.changes().items():
+        if key == "extra_body":
+            options.setdefault("extra_body", {}).update(value)
+        else:
+            options[key] = value
+    if plan.strategy == "prompt":
+        return f"{system}\n\n{plan.instruction()}" if system else plan.instruction()
+    return system
 
 
 def _prompt(args: argparse.Namespace) -> str:
@@ -185,6 +200,8 @@ class Chat:
         json_lines: bool = False,
         thoughts: bool = True,
         schema: Mapping[str, Any] | None = None,
+        tools: Sequence[ToolLike] = (),
+        approve: Approve | None = None,
     ) -> None:
         from jackfield._cli.style import Style
 
@@ -195,6 +212,7 @@ class Chat:
         self.log = log
         self.style = style if style is not None else Style(enabled=False)
         self.json_lines, self.thoughts, self.schema = json_lines, thoughts, schema
+        self.tools, self.approve = list(tools), approve
         self.system_changed = False
         """Whether the system prompt changed since the log last recorded it."""
         self.cid = cid
@@ -243,17 +261,29 @@ class Chat:
         logged with its error), so the next turn follows the last complete answer."""
         from jackfield._messages import SystemMessage
 
-        stream = self.agent.stream(self.sent(message), **self.options)
-        status, error = self._show(stream)
+        sent = self.sent(message)
+        run = self.agent.run(sent, tools=self.tools, approve=self.approve, **self.options)
+        status, error = self._show(run)
         new: list[Message] = [message]
         if self.system_changed and self.system:
             new.insert(0, SystemMessage(self.system))
-        self._record(new, stream, error)
-        if error is None:
-            self.messages += [message, stream.response.to_message()]
+        self._record(new, run, error)
+        if error is None:  # the answer, and the tool turns before it
+            self.messages += [message, *run.messages[len(sent) :]]
+            if run.stop_reason != "answer" and not self.json_lines:
+                self._stopped(run)
         return status
 
-    def _record(self, prompt: list[Message], stream: FragmentStream, error: str | None) -> None:
+    def _stopped(self, run: Run) -> None:
+        """Say why a run ended without an answer."""
+        names = ", ".join(c.name for c in run.pending)
+        if run.stop_reason == "max_steps":
+            why = f"stopped after {run.steps} model calls (the agent's max_steps)"
+        else:
+            why = "the model called tools that only a host can run"
+        self.style.write(self.err, f"[{why}; not run: {names}]\n", "yellow")
+
+    def _record(self, prompt: list[Message], stream: Run, error: str | None) -> None:
         if self.log is None or self.cid is None:
             return
         try:
@@ -274,15 +304,16 @@ class Chat:
         if prompt and prompt[0].role == "system":
             self.system_changed = False
 
-    def _show(self, stream: FragmentStream) -> tuple[int, str | None]:
+    def _show(self, stream: Run) -> tuple[int, str | None]:
         """Write the stream as it arrives; the exit status and the error that ended the
         turn early (``"cancelled"`` for Ctrl-C), if one did."""
         import time
 
         from jackfield._cli.style import Waiting, summary
+        from jackfield._cli.tools import show_call, show_result
         from jackfield._converter import dump_fragment
-        from jackfield._errors import ProviderError
-        from jackfield._fragments import Completion, TextDelta, ThoughtDelta, ToolCall
+        from jackfield._errors import ProviderError, ToolError
+        from jackfield._fragments import Completion, TextDelta, ThoughtDelta, ToolCall, ToolResult
 
         out, err, style = self.out, self.err, self.style
         waiting = Waiting(err, f"waiting for {self.agent.name}…", enabled=style.enabled)
@@ -324,11 +355,16 @@ class Chat:
                         out.flush()
                 elif isinstance(fragment, ToolCall):
                     end_thought()
-                    source = f"{fragment.source}/" if fragment.source else ""
-                    call = f"{source}{fragment.name}({fragment.arguments})"
-                    style.write(err, f"\n[tool call {fragment.id}] {call}\n", "cyan")
+                    if stream.response.text and not self.schema:
+                        out.write("\n")
+                    show_call(err, style, fragment)
+                elif isinstance(fragment, ToolResult):
+                    show_result(err, style, fragment)
+                    waiting.start()  # the model is asked again
                 elif isinstance(fragment, Completion) and fragment.choice == 0:
                     end_thought()
+                    if fragment.finish_reason == "tool_calls":
+                        continue  # a step that called tools: its results follow
                     if not self.schema:
                         out.write("\n")
                         out.flush()
@@ -341,7 +377,7 @@ class Chat:
             end_thought()
             style.write(err, "\n[interrupted: generation stopped]\n", "yellow")
             return INTERRUPTED, "cancelled"
-        except ProviderError as exc:
+        except (ProviderError, ToolError) as exc:
             waiting.stop()
             stream.close()
             end_thought()
@@ -361,67 +397,18 @@ class Chat:
 
     def _checked(self, text: str) -> int:
         """Print the answer's JSON if it matches the schema; else say why, with the answer."""
-        from jackfield._cli.inputs import SchemaMismatch, parse_answer
+        from jackfield._output import Output
 
         assert self.schema is not None
-        try:
-            value = parse_answer(text, self.schema)
-        except SchemaMismatch as exc:
+        answer = Output.of(self.schema).read_text(text)
+        if not answer.ok:
             if self.json_lines:
-                line = {"type": "error", "error": "SchemaMismatch", "message": str(exc)}
+                line = {"type": "error", "error": "OutputError", "message": answer.message}
                 self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            self.style.write(self.err, f"jackfield: {exc}\n", "red")
+            self.style.write(self.err, f"jackfield: {answer.message}\n", "red")
             if not self.json_lines:
                 self.err.write(f"the answer was:\n{text}\n")
             return FAILED
         if not self.json_lines:
-            self.out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+            self.out.write(json.dumps(answer.value, indent=2, ensure_ascii=False) + "\n")
         return OK
-
-    # saving ----------------------------------------------------------------------------------
-
-    def save(self, path: str) -> str:
-        """Write the conversation to ``path``: Markdown when it ends in ``.md``, else JSON;
-        the format's name."""
-        from pathlib import Path
-
-        target = Path(path).expanduser()
-        markdown = target.suffix.lower() in (".md", ".markdown")
-        text = self.markdown() if markdown else json.dumps(self.to_json(), indent=2) + "\n"
-        target.write_text(text, encoding="utf-8")
-        return "Markdown" if markdown else "JSON"
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"model", "system", "messages"}``, the messages OpenAI-style (what
-        :meth:`jackfield.Conversation.of` reads back)."""
-        from jackfield._logs import dump_message
-
-        return {
-            "model": self.model,
-            "conversation": self.cid,
-            "system": self.system,
-            "messages": [dump_message(m) for m in self.messages],
-        }
-
-    def markdown(self) -> str:
-        """The conversation as Markdown: a heading per message."""
-        from jackfield._messages import AssistantMessage, ImagePart, TextPart, UserMessage
-
-        lines = [f"# Chat with {self.label}", ""]
-        if self.system:
-            lines += ["## System", "", self.system, ""]
-        for message in self.messages:
-            if isinstance(message, UserMessage):
-                lines += ["## You", ""]
-                if isinstance(message.content, str):
-                    lines += [message.content, ""]
-                    continue
-                for part in message.content:
-                    if isinstance(part, TextPart):
-                        lines += [part.text, ""]
-                    elif isinstance(part, ImagePart):
-                        shown = part.url or f"{part.media_type}, {len(part.data or b'')} bytes"
-                        lines += [f"*[image: {shown}]*", ""]
-            elif isinstance(message, AssistantMessage):
-                lines += [f"## {self.agent.name}", "", message.content, ""]
-        return "\n".join(lines)

@@ -8,10 +8,9 @@ is a usage error: text belongs in the prompt (``"$(cat notes.txt)"``), where it 
 written, with no framing jackfield would have to invent.
 
 ``--schema`` is a JSON Schema (inline JSON, ``@file.json``, or a path to a ``.json`` file) or
-a compact list of fields (:func:`compact_schema`). The answer is parsed and checked with
-:func:`validate`, a small validator for what such schemas use (``type``, ``properties``,
-``required``, ``additionalProperties``, ``items``, ``enum``, ``const``); other keywords are
-left to the server, which is asked to follow the schema.
+a compact list of fields (:func:`compact_schema`). The chat asks for it and checks the answer
+with the library's structured output (``jackfield._output``): the server is asked to follow
+the schema the best way it supports, and keywords the checker does not know are left to it.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -30,15 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_IMAGE_BYTES",
-    "SchemaMismatch",
-    "answer_format",
     "compact_schema",
     "image_type",
     "load_attachments",
     "load_schema",
-    "parse_answer",
     "user_message",
-    "validate",
 ]
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -221,137 +216,3 @@ def load_schema(given: str) -> dict[str, Any]:
     if not isinstance(schema, dict):
         raise UsageError(f"{where}: a JSON Schema is an object, got {type(schema).__name__}")
     return schema
-
-
-def answer_format(
-    fields: Sequence[str], schema: Mapping[str, Any], provider: str
-) -> dict[str, Any]:
-    """The call option that asks for answers following ``schema``, for a provider whose
-    options are ``fields``: ``response_format`` (OpenAI's ``json_schema``) or ``format``
-    (Ollama's native API)."""
-    if "response_format" in fields:
-        title = schema.get("title")
-        name = re.sub(r"[^A-Za-z0-9_-]", "_", title)[:64] if isinstance(title, str) else ""
-        return {
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {"name": name or "answer", "schema": dict(schema)},
-            }
-        }
-    if "format" in fields:
-        return {"format": dict(schema)}
-    raise UsageError(f"--schema: the {provider} provider has no option for structured answers")
-
-
-class SchemaMismatch(Exception):
-    """An answer that is not JSON, or not what the schema says; the message says where."""
-
-
-def parse_answer(text: str, schema: Mapping[str, Any]) -> Any:
-    """The answer's JSON value, checked against ``schema`` (a ```` ```json ```` fence around
-    it is allowed); :class:`SchemaMismatch` otherwise."""
-    body = text.strip()
-    fenced = re.fullmatch(r"```[A-Za-z]*\n(.*?)\n?```", body, re.DOTALL)
-    if fenced:
-        body = fenced.group(1)
-    try:
-        value = json.loads(body)
-    except ValueError as exc:
-        raise SchemaMismatch(f"the answer is not JSON: {exc}") from None
-    problems = validate(value, schema)
-    if problems:
-        raise SchemaMismatch("the answer does not match the schema: " + "; ".join(problems))
-    return value
-
-
-_JSON_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
-
-
-def _is(value: Any, kind: str) -> bool:
-    if kind == "object":
-        return isinstance(value, dict)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "null":
-        return value is None
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if kind == "number":
-        return isinstance(value, (int, float))
-    return True  # a type this validator does not know: the server's business
-
-
-def _kind(value: Any) -> str:
-    return next(
-        k
-        for k in ("null", "boolean", "integer", "number", "string", "array", "object")
-        if _is(value, k)
-    )
-
-
-def validate(value: Any, schema: Any, path: str = "$") -> list[str]:
-    """What is wrong with ``value`` under ``schema``, one line per problem (``[]``: nothing).
-
-    Checks ``type`` (one or a list), ``enum``, ``const``, and for objects ``properties``,
-    ``required`` and ``additionalProperties`` (``false`` or a schema), for arrays ``items``;
-    other keywords are not checked."""
-    if schema is False:
-        return [f"{path}: nothing is allowed here"]
-    if not isinstance(schema, Mapping):
-        return []  # true, or not a schema: anything goes
-    problems: list[str] = []
-    kind = schema.get("type")
-    kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
-    kinds = [k for k in kinds if k in _JSON_TYPES]  # an unknown type is the server's business
-    if kinds and not any(_is(value, k) for k in kinds):
-        expected = " or ".join(kinds)
-        return [f"{path}: expected {expected}, got {_kind(value)} {_shown(value)}"]
-    if "enum" in schema and isinstance(schema["enum"], list) and not _within(value, schema["enum"]):
-        choices = ", ".join(json.dumps(c) for c in schema["enum"])
-        problems.append(f"{path}: {_shown(value)} is not one of {choices}")
-    if "const" in schema and not _within(value, [schema["const"]]):
-        problems.append(f"{path}: expected {json.dumps(schema['const'])}, got {_shown(value)}")
-    if isinstance(value, dict):
-        properties = schema.get("properties")
-        properties = properties if isinstance(properties, Mapping) else {}
-        required = [n for n in schema.get("required") or () if isinstance(n, str)]
-        problems += [f"{path}: {name!r} is missing" for name in required if name not in value]
-        extra = schema.get("additionalProperties", True)
-        for name, item in value.items():
-            where = f"{path}.{name}" if _NAME.match(name) else f"{path}[{json.dumps(name)}]"
-            if name in properties:
-                problems += validate(item, properties[name], where)
-            elif extra is False:
-                problems.append(f"{path}: {name!r} is not allowed (not in the schema)")
-            else:
-                problems += validate(item, extra, where)
-    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        for index, item in enumerate(value):
-            problems += validate(item, schema["items"], f"{path}[{index}]")
-    return problems
-
-
-def _within(value: Any, choices: list[Any]) -> bool:
-    return any(_same(value, choice) for choice in choices)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality: ``1 == 1.0``, but ``true`` is not ``1``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
-
-
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 40 else text[:37] + "..."

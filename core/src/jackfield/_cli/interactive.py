@@ -326,8 +326,10 @@ class Session:
         if not rest:
             self._warn("/save needs a file name: /save chat.md")
             return
+        from jackfield._cli.transcript import save
+
         try:
-            kind = self.chat.save(rest)
+            kind = save(self.chat, rest)
         except OSError as exc:
             self._warn(f"cannot save to {rest}: {exc.strerror or exc}", "red")
             return

@@ -102,6 +102,7 @@ class Waiting:
 
     def start(self) -> Waiting:
         if self.enabled and self._thread is None:
+            self._stopped.clear()  # started again after a stop (a run's next model call)
             self._thread = threading.Thread(target=self._run, name="jackfield-waiting", daemon=True)
             self._thread.start()
         return self
