@@ -67,6 +67,7 @@ class TestEmbeddedConformance(ProviderConformance):
     tools = True
     call_options = DETERMINISTIC
     tool_call_options = {"tool_choice": "required", "parallel_tool_calls": False, "max_tokens": 48}
+    tool_loop_options = {"tool_choice": "none"}
 
     @pytest.fixture
     def provider(self, tools_engine: Any) -> Any:

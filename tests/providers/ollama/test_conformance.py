@@ -49,7 +49,14 @@ def reply(request: Any) -> Reply:
             "prompt_eval_count": 3,
         }
         return Reply(headers=JSON, body=[json.dumps(data).encode()], chunked=False)
-    if body.get("tools"):
+    messages = body["messages"]
+    for i, message in enumerate(messages):  # stricter than Ollama: each call gets its result
+        calls = message.get("tool_calls") or ()
+        answers = messages[i + 1 : i + 1 + len(calls)]
+        if len(answers) < len(calls) or any(m["role"] != "tool" for m in answers):
+            error = {"error": "each tool call needs a tool message right after it"}
+            return Reply(status=400, headers=JSON, body=[json.dumps(error).encode()], chunked=False)
+    if body.get("tools") and messages[-1]["role"] != "tool":  # tool results get text
         name = body["tools"][0]["function"]["name"]
         call = {
             "id": "call_ab12cd34",

@@ -15,6 +15,24 @@ from tests.support.scripted_server import Reply, ScriptedServer, serving, sse
 JSON = {"content-type": "application/json"}
 
 
+def unanswered(messages: list[dict[str, Any]]) -> str | None:
+    """What OpenAI refuses with HTTP 400: a turn of tool calls not followed by a tool message
+    for each, or a tool message answering no call."""
+    waiting: set[str] = set()
+    for message in messages:
+        if message["role"] == "tool":
+            if message.get("tool_call_id") not in waiting:
+                return "messages with role 'tool' must be a response to a preceding 'tool_calls'"
+            waiting.discard(message["tool_call_id"])
+            continue
+        if waiting:
+            break
+        waiting = {call["id"] for call in message.get("tool_calls") or ()}
+    if waiting:
+        return "an assistant message with 'tool_calls' must be followed by tool messages"
+    return None
+
+
 def reply(request: Any) -> Reply:
     if request.path.endswith("/models"):
         data = {"object": "list", "data": [{"id": "tiny", "object": "model", "owned_by": "vllm"}]}
@@ -30,7 +48,11 @@ def reply(request: Any) -> Reply:
         "choices": [],
         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
     }
-    if body.get("tools"):
+    problem = unanswered(body["messages"])
+    if problem:
+        error = {"error": {"message": problem, "type": "invalid_request_error"}}
+        return Reply(status=400, headers=JSON, body=[json.dumps(error).encode()], chunked=False)
+    if body.get("tools") and body["messages"][-1]["role"] != "tool":  # tool results get text
         name = body["tools"][0]["function"]["name"]
         events = [
             {

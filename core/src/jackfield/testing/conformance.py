@@ -25,13 +25,15 @@ The checks: the stream lifecycle (fragments in a valid order, exactly one final
 jackfield error types, never transport exceptions; options are validated with the
 offending path and layer named; ``status()`` and ``list_models()`` generate nothing;
 secrets never appear in reprs, explanations, dry runs or errors; sync and async agree; and,
-per flag, tools, reasoning, vision, usage, model listing and embeddings work.
+per flag, tools, reasoning, vision, usage, model listing and embeddings work. A provider with
+``tools`` also carries a tool loop (``run``/``arun``): the calls it decodes run, their results
+go back to the server as tool messages it accepts, and a tool's ``source`` survives the wire.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import pytest
@@ -40,15 +42,27 @@ from jackfield._errors import JackfieldError, NotSupportedError, OptionsError, P
 from jackfield._fragments import (
     Completion,
     Fragment,
+    RunFragment,
     TextDelta,
     ThoughtDelta,
     ToolCall,
     ToolCallDelta,
+    ToolResult,
 )
-from jackfield._messages import ImagePart, MessagesLike, TextPart, Tool, UserMessage
+from jackfield._loop import AsyncRun, Run
+from jackfield._messages import (
+    AssistantMessage,
+    ImagePart,
+    MessagesLike,
+    TextPart,
+    Tool,
+    ToolMessage,
+    UserMessage,
+)
 from jackfield._options import CALL, INSTANCE, layer_name
 from jackfield._response import Response
-from jackfield.provider import Exchange, Provider
+from jackfield._tools import ToolOutput
+from jackfield.provider import ChatRequest, Exchange, Provider
 
 __all__ = ["ExchangeSpy", "ProviderConformance", "check_lifecycle"]
 
@@ -60,10 +74,11 @@ PIXEL_PNG = bytes.fromhex(
 
 
 class ExchangeSpy(Exchange):
-    """Wraps an exchange and records whether it was closed."""
+    """Wraps an exchange and records whether it was closed (and the request it answers)."""
 
-    def __init__(self, inner: Exchange) -> None:
+    def __init__(self, inner: Exchange, request: ChatRequest[Any] | None = None) -> None:
         self.inner = inner
+        self.request = request
         self.closed = False
 
     def __iter__(self) -> Iterator[Iterable[Fragment]]:
@@ -87,7 +102,7 @@ def spy_on(provider: Provider[Any]) -> list[ExchangeSpy]:
     original = provider.chat_exchange
 
     def chat_exchange(request: Any) -> Exchange:
-        spy = ExchangeSpy(original(request))
+        spy = ExchangeSpy(original(request), request)
         spies.append(spy)
         return spy
 
@@ -131,17 +146,61 @@ def check_lifecycle(fragments: list[Fragment]) -> Response:
     return response
 
 
+class _RecordingTool:
+    """A tool the kit's runs can call: the model is told ``tool``; every call is recorded in
+    ``calls`` (its arguments) and gives ``output``."""
+
+    def __init__(self, tool: Tool, output: str) -> None:
+        self.tool = tool
+        self.output = output
+        self.calls: list[dict[str, Any]] = []
+
+    def call(self, arguments: Mapping[str, Any]) -> ToolOutput:
+        self.calls.append(dict(arguments))
+        return ToolOutput(self.output)
+
+    async def acall(self, arguments: Mapping[str, Any]) -> ToolOutput:
+        return self.call(arguments)
+
+
+def _run_steps(fragments: Iterable[RunFragment]) -> list[tuple[list[Fragment], list[ToolResult]]]:
+    """A run's fragments cut into its steps: each model call's fragments, and the
+    :class:`~jackfield.ToolResult` fragments that followed them."""
+    steps: list[tuple[list[Fragment], list[ToolResult]]] = []
+    for fragment in fragments:
+        if isinstance(fragment, ToolResult):
+            if not steps:
+                raise AssertionError(f"{fragment!r} came before any model call")
+            steps[-1][1].append(fragment)
+        elif not steps or steps[-1][1]:
+            steps.append(([fragment], []))
+        else:
+            steps[-1][0].append(fragment)
+    return steps
+
+
 class ProviderConformance:
     """The conformance tests. Override the fixtures ``provider`` and ``failing_provider``.
 
     Tests of capabilities a subclass does not claim are left out of its collection (for
     embeddings, a check that the provider refuses them cleanly takes their place).
+
+    With ``tools``, the tool-loop checks make runs of at most two model calls and send
+    ``call_options`` and ``tool_call_options`` with both: the first must call ``tool``; the
+    second, which carries the results, may call it again (the run then ends at its step limit)
+    or answer. ``tool_loop_options`` (instead of ``tool_call_options``) must make the server
+    answer a conversation that ends with tool results without calling a tool again (for
+    example ``{"tool_choice": "none"}``; the default ``{}`` suits a server that answers tool
+    results by itself).
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         claims = {
             "test_tools": cls.tools,
+            "test_tool_loop": cls.tools,
+            "test_async_tool_loop": cls.tools,
+            "test_tool_source_survives_the_wire": cls.tools,
             "test_reasoning": cls.reasoning,
             "test_vision": cls.vision,
             "test_usage": cls.usage,
@@ -172,6 +231,10 @@ class ProviderConformance:
     prompt: ClassVar[MessagesLike] = "Say hello."
     call_options: ClassVar[dict[str, Any]] = {}
     tool_call_options: ClassVar[dict[str, Any]] = {}
+    """Options that make the model call ``tool`` (for example ``{"tool_choice": "required"}``)."""
+    tool_loop_options: ClassVar[dict[str, Any]] = {}
+    """Options that make the model answer tool results without calling a tool again (for
+    example ``{"tool_choice": "none"}``)."""
     reasoning_call_options: ClassVar[dict[str, Any]] = {}
     tool: ClassVar[Tool] = Tool(
         "get_weather",
@@ -367,6 +430,122 @@ class ProviderConformance:
             assert call.name == self.tool.name
             assert isinstance(call.parsed_arguments(), dict), "tool arguments are not an object"
 
+    def test_tool_loop(self, provider: Provider[Any]) -> None:
+        """``run(prompt, tools=[tool], max_steps=2)``, ``tool`` being runnable and recording its
+        calls, with ``tool_call_options`` for the first model call and ``tool_loop_options``
+        for the second (``step_options``), runs each call of the first answer once, yields its
+        ``ToolResult`` (same id) after that answer, and sends the results back: the second
+        request's conversation ends with the answer's calls and a ``ToolMessage`` per call, and
+        the server answers it without a tool call, so the run ends with ``"answer"``. Collected
+        only with ``tools``.
+        """
+        recorder, spies = _RecordingTool(self.tool, _tool_output()), spy_on(provider)
+        run = provider.run(
+            self.prompt,
+            tools=[recorder],
+            max_steps=TOOL_LOOP_STEPS,
+            step_options=self._step_options(),
+            **self.call_options,
+        )
+        fragments = list(run)
+        self._check_run(fragments, run, recorder, spies, source=None)
+
+    def _step_options(self) -> Callable[[int, Any], dict[str, Any]]:
+        """``tool_call_options`` for a run's first model call, ``tool_loop_options`` after."""
+        first, later = dict(self.tool_call_options), dict(self.tool_loop_options)
+        return lambda step, conversation: first if step == 1 else later
+
+    @pytest.mark.anyio
+    async def test_async_tool_loop(self, provider: Provider[Any]) -> None:
+        """``arun()`` passes the checks of :meth:`test_tool_loop`'s run; with ``deterministic``,
+        it yields the same fragments as ``run()`` (ids and metrics aside). Collected only with
+        ``tools``.
+        """
+        output = _tool_output()
+        recorder, spies = _RecordingTool(self.tool, output), spy_on(provider)
+        options = {"max_steps": TOOL_LOOP_STEPS, **self.call_options}
+        run = provider.arun(
+            self.prompt, tools=[recorder], step_options=self._step_options(), **options
+        )
+        fragments = [f async for f in run]
+        self._check_run(fragments, run, recorder, spies, source=None)
+        if self.deterministic:
+            again = _RecordingTool(self.tool, output)
+            synced = list(
+                provider.run(
+                    self.prompt, tools=[again], step_options=self._step_options(), **options
+                )
+            )
+            assert _comparable(fragments) == _comparable(synced)
+        await provider.aclose()
+
+    def test_tool_source_survives_the_wire(self, provider: Provider[Any]) -> None:
+        """A tool with ``source="kit"`` (sent as ``kit__<name>``) comes back as calls with that
+        source and the plain name, so a run finds and runs it; the calls go back to the server
+        in the next request, which it answers. Collected only with ``tools``.
+        """
+        tool = Tool(self.tool.name, self.tool.description, self.tool.parameters, TOOL_SOURCE)
+        recorder, spies = _RecordingTool(tool, _tool_output()), spy_on(provider)
+        run = provider.run(
+            self.prompt,
+            tools=[recorder],
+            max_steps=TOOL_LOOP_STEPS,
+            step_options=self._step_options(),
+            **self.call_options,
+        )
+        self._check_run(list(run), run, recorder, spies, source=TOOL_SOURCE)
+
+    def _check_run(
+        self,
+        fragments: list[RunFragment],
+        run: Run | AsyncRun,
+        recorder: _RecordingTool,
+        spies: list[ExchangeSpy],
+        *,
+        source: str | None,
+    ) -> None:
+        """The checks of one run of :meth:`test_tool_loop` (see there)."""
+        steps = _run_steps(fragments)
+        assert len(steps) == run.steps == len(spies), (
+            f"{len(steps)} steps streamed, run.steps is {run.steps}, {len(spies)} requests sent"
+        )
+        assert all(spy.closed for spy in spies), "a step's exchange was left open"
+        first, results = steps[0]
+        calls = check_lifecycle(first).tool_calls
+        assert calls, "no tool call came back: set tool_call_options so that the model must call"
+        for call in calls:
+            assert (call.name, call.source) == (self.tool.name, source), (
+                f"the call names {call.name!r} from source {call.source!r}, expected "
+                f"{self.tool.name!r} from {source!r} (sent as "
+                f"{f'{source}__' if source else ''}{self.tool.name})"
+            )
+            assert call.id, f"{call!r} has no id: tool messages answer a call by its id"
+        assert [r.id for r in results] == [c.id for c in calls], (
+            "each call needs a ToolResult with its id, after the answer, in order"
+        )
+        for result in results:
+            assert not result.is_error, f"the tool did not run: {result.content}"
+            assert result.content == recorder.output
+        assert recorder.calls == [c.parsed_arguments() for c in calls], "the tool ran otherwise"
+        assert len(steps) > 1, "the tool results were never sent back"
+        sent = _sent(spies[1]).conversation.messages
+        turn, answers = sent[-len(calls) - 1], sent[-len(calls) :]
+        assert isinstance(turn, AssistantMessage), "the tool calls' turn was not sent back"
+        assert [c.id for c in turn.tool_calls] == [c.id for c in calls]
+        tool_messages = [m for m in answers if isinstance(m, ToolMessage)]
+        assert len(tool_messages) == len(calls), "a tool message is missing"
+        assert [(m.tool_call_id, m.content) for m in tool_messages] == [
+            (c.id, recorder.output) for c in calls
+        ]
+        last = check_lifecycle(steps[-1][0])  # the server accepted the tool messages
+        assert run.stop_reason == "answer", (
+            f"the run ended with {run.stop_reason!r}: the tool results were answered with "
+            "another tool call; set tool_loop_options (for example {'tool_choice': 'none'}) so "
+            "that the model answers them"
+        )
+        assert not last.tool_calls, "the answer to the tool results called a tool again"
+        assert not steps[-1][1], "a ToolResult came after the answer"
+
     def test_reasoning(self, provider: Provider[Any]) -> None:
         """Streaming with ``reasoning_call_options`` passes :func:`check_lifecycle` and yields at
         least one ``ThoughtDelta``. Collected only with ``reasoning``.
@@ -400,10 +579,30 @@ class ProviderConformance:
             provider.embed(["a"])
 
 
-def _comparable(fragments: list[Fragment]) -> list[Any]:
-    """Fragments without the metrics (timings differ between runs)."""
+TOOL_LOOP_STEPS = 2
+"""``max_steps`` of the kit's runs: the call that must call the tool, then the one that sends
+its results."""
+TOOL_SOURCE = "kit"
+"""The ``source`` of the tool :meth:`ProviderConformance.test_tool_source_survives_the_wire`
+sends."""
+
+
+def _tool_output() -> str:
+    return f"sunny, 21 C (report {secrets.token_hex(4)})"
+
+
+def _sent(spy: ExchangeSpy) -> ChatRequest[Any]:
+    assert spy.request is not None
+    return spy.request
+
+
+def _comparable(fragments: Iterable[RunFragment]) -> list[Any]:
+    """Fragments without the metrics and tool-call ids (they differ between runs)."""
     out: list[Any] = []
     for fragment in fragments:
+        if isinstance(fragment, ToolResult):
+            out.append((fragment.name, fragment.content, fragment.is_error, fragment.source))
+            continue
         if isinstance(fragment, Completion):
             out.append((fragment.finish_reason, fragment.usage, fragment.model, fragment.choice))
         elif isinstance(fragment, ToolCall):
