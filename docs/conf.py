@@ -40,7 +40,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(?!jackfield).*"),
     # Type variables in generic signatures (Operation[T]) are not objects to document.
-    (r"py:.*", r"jackfield\..*\.(T|T_co|OptionsT)"),
+    (r"py:.*", r"jackfield\..*\.(T|T_co|OptionsT|F)"),
 ]
 
 myst_heading_anchors = 3

@@ -125,7 +125,7 @@ HEADER = "| key | type | default | meaning |\n|---|---|---|---|"
 
 
 def configuration_page() -> str:
-    from jackfield._config import AgentConfig, InstanceConfig
+    from jackfield._config import AgentConfig, InstanceConfig, MCPServerConfig
     from jackfield._messages import Tool
 
     registry = shipped_registry()
@@ -187,6 +187,16 @@ def configuration_page() -> str:
         "",
         HEADER,
         *rows(Tool),
+        "",
+        "## `[mcp.<name>]`",
+        "",
+        'An MCP server agents may use (`mcp = ["<name>"]` in an agent\'s section): a `command` '
+        "started over stdio, or a streamable-HTTP `url`, never both. It starts when an agent "
+        "that uses it first needs its tools, and stops when the host closes; its tools reach "
+        "the model as `<name>__<tool>`. See [Tools and agents](../tools.md).",
+        "",
+        HEADER,
+        *rows(MCPServerConfig),
     ]
     for name in registry.names():
         options = registry.options_class(name)
