@@ -34,6 +34,11 @@ TEST_DEPS = [
     "anyio>=4",
     "jsonschema>=4",
     "tomli>=2; python_version < '3.11'",
+    # the tool loop's real parts: the MCP SDK, two reference servers, and pydantic outputs
+    "mcp>=2.3,<3",
+    "mcp-server-time",
+    "mcp-server-git",
+    "pydantic>=2",
 ]
 
 

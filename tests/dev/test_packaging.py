@@ -95,5 +95,6 @@ def test_the_core_extras_install_each_provider_and_all_of_them() -> None:
     assert extras["openai"] == [f"jackfield-openai{wanted}"]
     assert extras["ollama"] == [f"jackfield-ollama{wanted}"]
     assert extras["llamacpp"] == [f"jackfield-llamacpp[model]{wanted}"]
-    assert extras["all"] == ["jackfield[openai,ollama,llamacpp]"]
+    assert extras["mcp"] == ["mcp>=2.3,<3"]  # MCP servers as tools: the SDK's 2.x API
+    assert extras["all"] == ["jackfield[openai,ollama,llamacpp,mcp]"]
     assert set(PROVIDERS) == {f"jackfield-{extra}" for extra in ("openai", "ollama", "llamacpp")}

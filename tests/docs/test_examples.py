@@ -128,7 +128,11 @@ def _run_blocks(page: Path, found: list[Block], namespace: dict[str, object]) ->
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             try:
-                exec(compile(block.body, f"{page.name}:{block.line}", "exec"), namespace)
+                # dont_inherit: run as a reader's script would, without this module's
+                # ``from __future__ import annotations`` (string annotations of classes made
+                # here could not be resolved, as they can in a real module)
+                code = compile(block.body, f"{page.name}:{block.line}", "exec", dont_inherit=True)
+                exec(code, namespace)
             except Exception as exc:
                 raise AssertionError(f"{page.name}:{block.line}: example raised {exc!r}") from exc
         follower = found[i + 1] if i + 1 < len(found) else None

@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "AgentConfig": "jackfield._config",
     "Config": "jackfield._config",
     "InstanceConfig": "jackfield._config",
+    "MCPServerConfig": "jackfield._config",
     "ConversationInfo": "jackfield._logs",
     "ConversationLog": "jackfield._logs",
     "LoggedTurn": "jackfield._logs",
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "PluginInfo": "jackfield._specs",
     "PluginProblem": "jackfield._specs",
     "ProviderSpec": "jackfield._specs",
+    "ToolSpec": "jackfield._specs",
     "Registry": "jackfield._registry",
     "load_registry": "jackfield._registry",
     # providers
@@ -73,7 +75,17 @@ _EXPORTS: dict[str, str] = {
     "ThoughtDelta": "jackfield._fragments",
     "ToolCall": "jackfield._fragments",
     "ToolCallDelta": "jackfield._fragments",
+    "ToolResult": "jackfield._fragments",
+    "RunFragment": "jackfield._fragments",
     "Usage": "jackfield._fragments",
+    # tools and the tool loop
+    "AsyncRun": "jackfield._loop",
+    "Run": "jackfield._loop",
+    "FunctionTool": "jackfield._tools",
+    "ToolOutput": "jackfield._tools",
+    "tool": "jackfield._tools",
+    "MCPServer": "jackfield._mcp",
+    "MCPTool": "jackfield._mcp",
     # messages
     "AssistantMessage": "jackfield._messages",
     "Conversation": "jackfield._messages",
@@ -105,6 +117,9 @@ _EXPORTS: dict[str, str] = {
     "DisabledInstanceWarning": "jackfield._errors",
     "DuplicateProviderError": "jackfield._errors",
     "InvalidToolArguments": "jackfield._errors",
+    "MCPError": "jackfield._errors",
+    "OutputError": "jackfield._errors",
+    "ToolError": "jackfield._errors",
     "Issue": "jackfield._errors",
     "JackfieldError": "jackfield._errors",
     "MalformedStreamError": "jackfield._errors",
@@ -148,6 +163,7 @@ if TYPE_CHECKING:
     from jackfield._config import AgentConfig as AgentConfig
     from jackfield._config import Config as Config
     from jackfield._config import InstanceConfig as InstanceConfig
+    from jackfield._config import MCPServerConfig as MCPServerConfig
     from jackfield._config import find_config as find_config
     from jackfield._config import json_schema as json_schema
     from jackfield._config import load_config as load_config
@@ -174,9 +190,11 @@ if TYPE_CHECKING:
     from jackfield._errors import Issue as Issue
     from jackfield._errors import JackfieldError as JackfieldError
     from jackfield._errors import MalformedStreamError as MalformedStreamError
+    from jackfield._errors import MCPError as MCPError
     from jackfield._errors import NotFoundError as NotFoundError
     from jackfield._errors import NotSupportedError as NotSupportedError
     from jackfield._errors import OptionsError as OptionsError
+    from jackfield._errors import OutputError as OutputError
     from jackfield._errors import PermissionDeniedError as PermissionDeniedError
     from jackfield._errors import ProviderError as ProviderError
     from jackfield._errors import ProviderLoadError as ProviderLoadError
@@ -188,16 +206,19 @@ if TYPE_CHECKING:
     from jackfield._errors import ServiceTimeoutError as ServiceTimeoutError
     from jackfield._errors import StreamError as StreamError
     from jackfield._errors import StreamLimitError as StreamLimitError
+    from jackfield._errors import ToolError as ToolError
     from jackfield._errors import TruncatedStreamError as TruncatedStreamError
     from jackfield._errors import UnknownProviderError as UnknownProviderError
     from jackfield._errors import ValidationError as ValidationError
     from jackfield._fragments import Completion as Completion
     from jackfield._fragments import FinishReason as FinishReason
     from jackfield._fragments import Fragment as Fragment
+    from jackfield._fragments import RunFragment as RunFragment
     from jackfield._fragments import TextDelta as TextDelta
     from jackfield._fragments import ThoughtDelta as ThoughtDelta
     from jackfield._fragments import ToolCall as ToolCall
     from jackfield._fragments import ToolCallDelta as ToolCallDelta
+    from jackfield._fragments import ToolResult as ToolResult
     from jackfield._fragments import Usage as Usage
     from jackfield._host import Agent as Agent
     from jackfield._host import Host as Host
@@ -211,6 +232,10 @@ if TYPE_CHECKING:
     from jackfield._logs import ConversationLog as ConversationLog
     from jackfield._logs import LoggedTurn as LoggedTurn
     from jackfield._logs import SearchHit as SearchHit
+    from jackfield._loop import AsyncRun as AsyncRun
+    from jackfield._loop import Run as Run
+    from jackfield._mcp import MCPServer as MCPServer
+    from jackfield._mcp import MCPTool as MCPTool
     from jackfield._messages import AssistantMessage as AssistantMessage
     from jackfield._messages import Conversation as Conversation
     from jackfield._messages import ImagePart as ImagePart
@@ -235,8 +260,12 @@ if TYPE_CHECKING:
     from jackfield._specs import PluginInfo as PluginInfo
     from jackfield._specs import PluginProblem as PluginProblem
     from jackfield._specs import ProviderSpec as ProviderSpec
+    from jackfield._specs import ToolSpec as ToolSpec
     from jackfield._stream import AsyncFragmentStream as AsyncFragmentStream
     from jackfield._stream import FragmentStream as FragmentStream
+    from jackfield._tools import FunctionTool as FunctionTool
+    from jackfield._tools import ToolOutput as ToolOutput
+    from jackfield._tools import tool as tool
     from jackfield.provider import Exchange as Exchange
     from jackfield.provider import Operation as Operation
     from jackfield.provider import Provider as Provider

@@ -34,7 +34,7 @@ from cattrs.errors import (
 )
 
 from jackfield._errors import Issue, Path, ValidationError
-from jackfield._fragments import FRAGMENT_TAGS, Fragment
+from jackfield._fragments import FRAGMENT_TAGS, Fragment, RunFragment
 from jackfield._messages import ContentPart, ImagePart, Message, TextPart
 from jackfield._secret import Secret
 
@@ -291,7 +291,9 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
     )
-    _tagged_union(conv, Fragment, "type", FRAGMENT_TAGS)
+    stream_tags = {cls: tag for cls, tag in FRAGMENT_TAGS.items() if cls in get_args(Fragment)}
+    _tagged_union(conv, Fragment, "type", stream_tags)
+    _tagged_union(conv, RunFragment, "type", FRAGMENT_TAGS)
     _tagged_union(conv, Message, "role", {cls: cls.role for cls in get_args(Message)})
     _tagged_union(conv, ContentPart, "type", {TextPart: "text", ImagePart: "image"})
     return conv
@@ -433,13 +435,13 @@ def structure_checked(data: Any, cls: Any, target: str, noun: str = "field") -> 
         raise ValidationError(target, issues) from None
 
 
-def dump_fragment(fragment: Fragment) -> dict[str, Any]:
+def dump_fragment(fragment: RunFragment) -> dict[str, Any]:
     """A fragment as a JSON object tagged by ``"type"`` (the CLI's ``--json`` line format)."""
-    data: dict[str, Any] = converter.unstructure(fragment, Fragment)
+    data: dict[str, Any] = converter.unstructure(fragment, RunFragment)
     return data
 
 
-def load_fragment(data: Mapping[str, Any]) -> Fragment:
+def load_fragment(data: Mapping[str, Any]) -> RunFragment:
     """The fragment a :func:`dump_fragment` object describes (validated)."""
-    fragment: Fragment = structure_checked(data, Fragment, "fragment")
+    fragment: RunFragment = structure_checked(data, RunFragment, "fragment")
     return fragment

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar, overload
 
 from jackfield._host import Host
 from jackfield._info import Embeddings
@@ -20,6 +20,8 @@ from jackfield._response import Response
 from jackfield._stream import AsyncFragmentStream, FragmentStream
 
 __all__ = ["acomplete", "astream", "complete", "default_host", "embed", "stream"]
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _host: Host | None = None
@@ -35,12 +37,63 @@ def default_host() -> Host:
         return _host
 
 
+@overload
 def complete(
-    model: str, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-) -> Response:
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: None = None,
+    output_strategy: None = None,
+    **options: Any,
+) -> Response: ...
+
+
+@overload
+def complete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: type[T],
+    output_strategy: str | None = None,
+    **options: Any,
+) -> T: ...
+
+
+@overload
+def complete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: Mapping[str, Any],
+    output_strategy: str | None = None,
+    **options: Any,
+) -> Any: ...
+
+
+def complete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: Any = None,
+    output_strategy: str | None = None,
+    **options: Any,
+) -> Any:
     """Ask ``model`` (an agent's name or ``"<instance>:<model>"``) and return the whole answer:
-    ``jackfield.complete("ollama:qwen3:8b", "Hi").text``."""
-    return default_host().agent(model).complete(messages, tools=tools, **options)
+    ``jackfield.complete("ollama:qwen3:8b", "Hi").text``. With ``output`` (an attrs class, a
+    pydantic model class or a JSON Schema), the checked object instead:
+    ``jackfield.complete("llamacpp", "Paris?", output=City).population``."""
+    agent = default_host().agent(model)
+    return agent.complete(
+        messages, tools=tools, output=output, output_strategy=output_strategy, **options
+    )
 
 
 def stream(
@@ -50,11 +103,60 @@ def stream(
     return default_host().agent(model).stream(messages, tools=tools, **options)
 
 
+@overload
 async def acomplete(
-    model: str, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-) -> Response:
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: None = None,
+    output_strategy: None = None,
+    **options: Any,
+) -> Response: ...
+
+
+@overload
+async def acomplete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: type[T],
+    output_strategy: str | None = None,
+    **options: Any,
+) -> T: ...
+
+
+@overload
+async def acomplete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: Mapping[str, Any],
+    output_strategy: str | None = None,
+    **options: Any,
+) -> Any: ...
+
+
+async def acomplete(
+    model: str,
+    messages: MessagesLike,
+    /,
+    *,
+    tools: Iterable[Tool] = (),
+    output: Any = None,
+    output_strategy: str | None = None,
+    **options: Any,
+) -> Any:
     """:func:`complete`, asynchronously."""
-    return await default_host().agent(model).acomplete(messages, tools=tools, **options)
+    agent = default_host().agent(model)
+    return await agent.acomplete(
+        messages, tools=tools, output=output, output_strategy=output_strategy, **options
+    )
 
 
 def astream(

@@ -10,6 +10,9 @@ The hierarchy::
     │   └── OptionsError
     ├── ConversationError (also ValueError)   messages that cannot be sent
     ├── InvalidToolArguments (also ValueError) a tool call whose arguments are not JSON
+    ├── ToolError                             a tool failed, or its server did (a run's tools)
+    │   └── MCPError                          an MCP server would not start, or broke
+    ├── OutputError (also ValueError)         an answer that is not the structured output asked
     ├── NotSupportedError                     the provider cannot do this at all
     ├── RegistryError                         providers and instances by name
     │   ├── UnknownProviderError (also LookupError)
@@ -65,7 +68,9 @@ __all__ = [
     "JackfieldError",
     "MalformedStreamError",
     "NotFoundError",
+    "MCPError",
     "NotSupportedError",
+    "OutputError",
     "OptionsError",
     "Path",
     "PermissionDeniedError",
@@ -80,6 +85,7 @@ __all__ = [
     "StreamError",
     "StreamLimitError",
     "TimeoutPhase",
+    "ToolError",
     "TruncatedStreamError",
     "UnknownProviderError",
     "ValidationError",
@@ -212,6 +218,53 @@ class InvalidToolArguments(JackfieldError, ValueError):
         )
 
 
+class ToolError(JackfieldError):
+    """A tool failed: it raised (in a run with ``tool_errors="raise"``), or where it lives broke.
+
+    ``tool`` is the tool's name as the model called it, ``source`` where it lives (an MCP
+    server's name, or ``None``); the tool's own exception, if any, is ``__cause__``. A run that
+    stops with this error keeps the conversation so far in ``messages``.
+    """
+
+    def __init__(self, message: str, *, tool: str | None = None, source: str | None = None) -> None:
+        super().__init__(message)
+        self.tool = tool
+        self.source = source
+        self.messages: tuple[Any, ...] = ()
+
+
+class MCPError(ToolError):
+    """An MCP server would not start, would not list its tools, or broke while in use.
+
+    The message names the server and its command or URL, and ends with the last lines the
+    program wrote to stderr when there were any (never its environment).
+    """
+
+
+class OutputError(JackfieldError, ValueError):
+    """An answer that is not the structured output asked for, even after a repair round.
+
+    ``text`` is the last answer's raw text (nothing is lost), ``problems`` what is wrong with
+    it (each line starts with a JSON path), ``response`` the last :class:`Response`, and
+    ``attempts`` how many answers were checked.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        problems: Sequence[str] = (),
+        response: Response | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.text = text
+        self.problems = tuple(problems)
+        self.response = response
+        self.attempts = attempts
+
+
 class RegistryError(JackfieldError):
     """A provider cannot be found or loaded."""
 
@@ -232,7 +285,8 @@ class UnknownProviderError(RegistryError, LookupError):
         self.known = tuple(known)
         self.suggestions = tuple(suggestions)
         hint = f" Did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
-        listing = ", ".join(known) if known else "none (is a provider package installed?)"
+        none = "none (is a provider package installed?)" if kind == "provider" else "none"
+        listing = ", ".join(known) if known else none
         super().__init__(f"unknown {kind} {name!r}.{hint} Known {plural or kind + 's'}: {listing}.")
 
 

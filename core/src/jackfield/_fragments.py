@@ -22,10 +22,12 @@ __all__ = [
     "Completion",
     "FinishReason",
     "Fragment",
+    "RunFragment",
     "TextDelta",
     "ThoughtDelta",
     "ToolCall",
     "ToolCallDelta",
+    "ToolResult",
     "Usage",
 ]
 
@@ -127,6 +129,33 @@ class ToolCall:
             raise InvalidToolArguments(self.name, self.id, self.arguments, str(exc)) from None
 
 
+@attrs.frozen
+class ToolResult:
+    """What running a tool call gave, in a run (:meth:`~jackfield.provider.Pipeline.run`): it
+    follows the :class:`ToolCall` it answers, and goes back to the model as a tool message.
+
+    ``id``, ``name``, ``source``, ``choice`` and ``index`` are the call's. ``content`` is the
+    text the model reads; ``is_error`` says the tool failed, was refused or does not exist
+    (``content`` then says why). ``data`` is the tool's structured value when it gave one (a
+    Python tool's return value as JSON, an MCP tool's ``structuredContent``).
+    """
+
+    id: str
+    name: str
+    content: str
+    is_error: bool = False
+    source: str | None = None
+    data: Any = attrs.field(default=None, eq=False, hash=False)
+    choice: int = 0
+    index: int = 0
+
+    @property
+    def text(self) -> str:
+        """Always ``""``: a tool's result is not the answer (so ``fragment.text`` works on any
+        fragment)."""
+        return ""
+
+
 class FinishReason(str, enum.Enum):
     """Why a choice ended, normalised across servers (the raw string is kept on Completion)."""
 
@@ -208,11 +237,15 @@ class Completion:
 Fragment = Union[TextDelta, ThoughtDelta, ToolCallDelta, ToolCall, Completion]
 """Any fragment a chat stream yields."""
 
+RunFragment = Union[TextDelta, ThoughtDelta, ToolCallDelta, ToolCall, Completion, ToolResult]
+"""Any fragment a run yields: a chat stream's, and a :class:`ToolResult` after each call run."""
+
 FRAGMENT_TAGS: Mapping[type[Any], str] = {
     TextDelta: "text",
     ThoughtDelta: "thought",
     ToolCallDelta: "tool_call_delta",
     ToolCall: "tool_call",
     Completion: "completion",
+    ToolResult: "tool_result",
 }
 """The ``"type"`` tag each fragment class carries in its JSON form."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-__all__ = ["RegisterInstance", "RegisterProvider"]
+__all__ = ["RegisterInstance", "RegisterProvider", "RegisterTool"]
 
 
 class RegisterProvider(Protocol):
@@ -52,4 +52,21 @@ class RegisterInstance(Protocol):
         :param options: the instance's options, a layer merged over the provider's defaults.
         :param description: one line shown when instances are listed.
         :raises ValueError: for an invalid name or non-mapping options.
+        """
+
+
+class RegisterTool(Protocol):
+    """The callback handed to :func:`~jackfield.hookspecs.register_tools`."""
+
+    def __call__(self, name: str, *, function: str, description: str = "") -> None:
+        """Register one Python tool.
+
+        :param name: the tool's name, as agents list it and the model calls it: letters,
+            digits, ``_`` and ``-`` (``"word_count"``).
+        :param function: import path ``"package.module:function"`` of the function (or of a
+            :class:`jackfield.FunctionTool`); imported on first use only. Its type hints and
+            docstring give the model the tool's description and parameters.
+        :param description: one line shown when tools are listed (the model is told the
+            function's docstring).
+        :raises ValueError: for an invalid name or import path.
         """

@@ -41,7 +41,10 @@ from jackfield.provider import Provider
 
 if TYPE_CHECKING:
     from jackfield._logs import ConversationLog, LoggedCall, LogSetting
+    from jackfield._mcp import MCPServer
+    from jackfield._messages import Tool
     from jackfield._stream import AsyncFragmentStream, FragmentStream
+    from jackfield._tools import Executable
 
 __all__ = ["Agent", "Host"]
 
@@ -53,6 +56,10 @@ class Agent(Pipeline[Any]):
     own layer (``agent:<name>``) sits between the instance's options and the call's.
     When the host has a log (``Host(log=...)``), each call is a turn of a logged conversation:
     ``conversation``'s, else a new one per call.
+
+    Its tools (offered with every call, run by :meth:`run`): the configured tool descriptions,
+    its ``functions`` and the tools of its ``mcp`` servers (each server starts when the agent's
+    tools are first needed); none when made with ``tools=False``.
     """
 
     def __init__(
@@ -62,15 +69,19 @@ class Agent(Pipeline[Any]):
         instance: str,
         config: AgentConfig,
         conversation: str | None = None,
+        *,
+        tools: bool = True,
     ) -> None:
         self.host = host
         self.name = name
         self.instance = instance
         self.config = config
         self.system_prompt = config.system_prompt
-        self.tools = config.tools
+        self.tools = config.tools if tools else ()
+        self.use_tools = tools
         self.conversation = conversation
         self._binding: Binding | None = None
+        self._runnable: tuple[Tool | Executable, ...] | None = None
 
     @property
     def provider(self) -> Provider[Any]:
@@ -100,6 +111,26 @@ class Agent(Pipeline[Any]):
 
     def _bound(self) -> tuple[Provider[Any], Binding]:
         return self.provider, self.binding
+
+    def _tools(self) -> tuple[Tool | Executable, ...]:
+        if self._runnable is None:
+            self._runnable = self.host.tools_of(self.name, self.config) if self.use_tools else ()
+        return self._runnable
+
+    def _max_steps(self) -> int:
+        return self.config.max_steps
+
+    def _for_run(self, messages: MessagesLike) -> Agent:
+        if self.host.log is None or self.conversation is not None:
+            return self
+        from jackfield._messages import Conversation, SystemMessage
+
+        sent = Conversation.of(messages).messages
+        system = sent[0].content if sent and isinstance(sent[0], SystemMessage) else None
+        cid = self.host.log.start(self.name, system=system)  # every step a turn of it
+        agent = Agent(self.host, self.name, self.instance, self.config, cid, tools=self.use_tools)
+        agent._runnable = self._runnable
+        return agent
 
     # with a log, the turn is recorded when the answer ends (nothing is done per fragment) -------
 
@@ -148,6 +179,7 @@ class Host:
         self.config = config if config is not None else Config()
         self._providers: dict[str, Provider[Any]] = {}
         self._layers: dict[str, Resolved] = {}
+        self._mcp: dict[str, MCPServer] = {}
         self.log: ConversationLog | None = None
         self._owns_log = False
         if log is not None and log is not False:
@@ -271,10 +303,13 @@ class Host:
         """Configured agents."""
         return sorted(self.config.agents)
 
-    def agent(self, name_or_model: str, *, conversation: str | None = None) -> Agent:
+    def agent(
+        self, name_or_model: str, *, conversation: str | None = None, tools: bool = True
+    ) -> Agent:
         """A configured agent by name, or an ad-hoc one for a model reference
         (``"<instance>:<model>"``, or an instance name alone). With a log, its calls are turns
-        of ``conversation`` (an id from ``host.log``), else each call starts a conversation."""
+        of ``conversation`` (an id from ``host.log``), else each call starts a conversation.
+        ``tools=False`` gives the agent without its tools."""
         if not name_or_model:
             raise ConfigError("an agent name or a model reference ('<instance>:<model>') is needed")
         config = self.config.agents.get(name_or_model)
@@ -296,27 +331,68 @@ class Host:
                 )
         instance, _ = split_model_reference(config.model)
         self._usable(instance)
-        return Agent(self, name_or_model, instance, config, conversation)
+        return Agent(self, name_or_model, instance, config, conversation, tools=tools)
+
+    # tools ----------------------------------------------------------------------------------------
+
+    def mcp_names(self) -> list[str]:
+        """Configured MCP servers."""
+        return sorted(self.config.mcp)
+
+    def mcp(self, name: str) -> MCPServer:
+        """The configured MCP server ``name`` (made on first use, started when its tools are
+        first needed, stopped when the host closes)."""
+        server = self._mcp.get(name)
+        if server is None:
+            config = self.config.mcp.get(name)
+            if config is None:
+                known = self.mcp_names()
+                raise UnknownProviderError(
+                    name, known, difflib.get_close_matches(name, known, n=3), kind="MCP server"
+                )
+            from jackfield._mcp import MCPServer
+
+            with self._making:
+                server = self._mcp.get(name)
+                if server is None:
+                    server = self._mcp[name] = MCPServer(name, config)
+        return server
+
+    def tools_of(self, agent: str, config: AgentConfig) -> tuple[Tool | Executable, ...]:
+        """An agent's tools: its tool descriptions, its functions, its MCP servers' tools
+        (starting those servers)."""
+        from jackfield._agent_tools import agent_tools
+
+        return agent_tools(self, agent, config)
 
     # lifecycle ------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every provider instance this host created."""
+        """Close every provider instance this host created, and stop its MCP servers."""
         try:
             for provider in self._providers.values():
                 provider.close()
         finally:
             self._providers.clear()
-            if self._owns_log and self.log is not None:
-                self.log.close()
+            self._close_rest()
 
     async def aclose(self) -> None:
-        """Close every provider instance, asynchronously."""
+        """Close every provider instance and MCP server, asynchronously."""
         try:
             for provider in self._providers.values():
                 await provider.aclose()
+            for server in self._mcp.values():
+                await server.aclose()
         finally:
             self._providers.clear()
+            self._close_rest()
+
+    def _close_rest(self) -> None:
+        try:
+            for server in self._mcp.values():
+                server.close()
+        finally:
+            self._mcp.clear()
             if self._owns_log and self.log is not None:
                 self.log.close()
 

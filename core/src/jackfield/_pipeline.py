@@ -9,7 +9,7 @@ to chat is here, so an agent is a provider with more layers, never a second impl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
 
@@ -18,13 +18,16 @@ from jackfield._options import CALL, Resolved, structure
 
 if TYPE_CHECKING:
     from jackfield._info import Embeddings
+    from jackfield._loop import Approve, AsyncRun, Execute, Run, StepOptions, ToolErrors
     from jackfield._response import Response
     from jackfield._stream import AsyncFragmentStream, FragmentStream
+    from jackfield._tools import Executable, ToolLike
     from jackfield.provider import Provider
 
 __all__ = ["Binding", "ChatRequest", "Pipeline"]
 
 OptionsT = TypeVar("OptionsT")
+T = TypeVar("T")
 
 _TYPED_CALLS = 64  # distinct plain call options remembered per binding
 _PLAIN = (str, int, float, bool, type(None))
@@ -121,15 +124,30 @@ class Pipeline(Generic[OptionsT]):
         typed: OptionsT = binding.typed(provider.options_class, options)
         return typed
 
+    def _tools(self) -> tuple[Tool | Executable, ...]:
+        """The caller's own tools, offered with every call before the call's: the binding's
+        (an agent adds the Python and MCP tools it runs)."""
+        return self._bound()[1].tools
+
+    def _max_steps(self) -> int:
+        """The most model calls a run makes unless told otherwise."""
+        return 10
+
+    def _for_run(self, messages: MessagesLike) -> Pipeline[OptionsT]:
+        """The caller a run's steps go through (an agent with a log keeps them in one logged
+        conversation)."""
+        return self
+
     def request(
         self,
         messages: MessagesLike,
         *,
-        tools: Iterable[Tool] = (),
+        tools: Iterable[ToolLike] = (),
         stream: bool = True,
         **options: Any,
     ) -> ChatRequest[OptionsT]:
-        """Validate a call's conversation and options (nothing is sent)."""
+        """Validate a call's conversation and options (nothing is sent). ``tools`` may hold
+        functions and other runnable tools: only what the model is told about them is sent."""
         provider, binding = self._bound()
         conversation = Conversation.of(messages)
         if binding.system_prompt:
@@ -137,12 +155,22 @@ class Pipeline(Generic[OptionsT]):
                 (SystemMessage(binding.system_prompt), *conversation.messages)
             )
         typed = binding.typed(provider.options_class, options)
-        return ChatRequest(conversation, (*binding.tools, *tools), typed, stream)
+        own = self._tools()
+        if tools or (own and not all(type(t) is Tool for t in own)):
+            from jackfield._tools import Toolbox
 
-    def explain(self, **options: Any) -> str:
+            offered = Toolbox((*own, *tools)).tools  # one per (source, name), the call's last
+        else:
+            offered = own  # type: ignore[assignment]
+        return ChatRequest(conversation, offered, typed, stream)
+
+    def explain(
+        self, *, output: Any = None, output_strategy: str | None = None, **options: Any
+    ) -> str:
         """Every effective option (``options`` as the call layer) and the layer that set it,
         then what the provider learned about its server while it ran (see
-        :meth:`~jackfield.provider.Provider.learned`)."""
+        :meth:`~jackfield.provider.Provider.learned`); with ``output``, a last line saying
+        how it would be asked for (``output: City as JSON Schema via response_format``)."""
         from jackfield._converter import converter
 
         provider, binding = self._bound()
@@ -150,44 +178,164 @@ class Pipeline(Generic[OptionsT]):
         typed = structure(provider.options_class, layers, target=binding.target)
         table = layers.explain(converter.unstructure(typed))
         learned = provider.learned()
-        if not learned:
-            return table
         lines = [f"learned from {where}: {'; '.join(what)}" for where, what in learned.items()]
+        if output is not None:
+            from jackfield._output import explained
+
+            lines.append(explained(provider, typed, output, output_strategy, target=binding.target))
         return "\n".join([table, *lines])
 
     def dry_run(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: Any = None,
+        output_strategy: str | None = None,
+        **options: Any,
     ) -> dict[str, Any]:
         """What a ``stream(...)`` call would send, as JSON-ready data with secrets masked;
-        nothing is sent (see :meth:`~jackfield.provider.Provider.describe`)."""
+        nothing is sent (see :meth:`~jackfield.provider.Provider.describe`). With ``output``,
+        what the first request of ``complete(..., output=...)`` would send, and under
+        ``"output"`` the output's name and the strategy that asks for it."""
+        if output is not None:
+            from jackfield._output import Structured
+
+            return Structured(self, messages, tools, output, output_strategy, options).dry_run()
         provider, _ = self._bound()
+        _no_strategy(output_strategy)
         return provider.describe(self.request(messages, tools=tools, stream=True, **options))
 
     def stream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+        self, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
     ) -> FragmentStream:
         """Stream a chat: an iterable of fragments (the request goes out on first use)."""
         request = self.request(messages, tools=tools, stream=True, **options)
         return self._open(request, messages, options)
 
     def astream(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+        self, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
     ) -> AsyncFragmentStream:
         """Stream a chat asynchronously (``async for`` / ``async with``)."""
         request = self.request(messages, tools=tools, stream=True, **options)
         return self._aopen(request, messages, options)
 
+    @overload
     def complete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        """Answer whole (a non-streaming request where the backend supports one)."""
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: None = None,
+        output_strategy: None = None,
+        **options: Any,
+    ) -> Response: ...
+
+    @overload
+    def complete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: type[T],
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> T: ...
+
+    @overload
+    def complete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: Mapping[str, Any],
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> Any: ...
+
+    def complete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: Any = None,
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Answer whole (a non-streaming request where the backend supports one).
+
+        With ``output`` (an attrs class, a pydantic model class or a JSON Schema mapping), the
+        answer is asked for in that shape (see :meth:`Provider.output_strategies
+        <jackfield.provider.Provider.output_strategies>`; ``output_strategy`` forces one),
+        checked, and returned as the object (for a schema, its JSON value). An answer that does
+        not fit is sent back once with what is wrong; then :class:`~jackfield.OutputError`,
+        which keeps the raw text."""
+        if output is not None:
+            from jackfield._output import Structured
+
+            return Structured(self, messages, tools, output, output_strategy, options).run()
+        _no_strategy(output_strategy)
         request = self.request(messages, tools=tools, stream=False, **options)
         return self._open(request, messages, options).collect()
 
+    @overload
     async def acomplete(
-        self, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
-    ) -> Response:
-        """Answer whole, asynchronously."""
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: None = None,
+        output_strategy: None = None,
+        **options: Any,
+    ) -> Response: ...
+
+    @overload
+    async def acomplete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: type[T],
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> T: ...
+
+    @overload
+    async def acomplete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: Mapping[str, Any],
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> Any: ...
+
+    async def acomplete(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        output: Any = None,
+        output_strategy: str | None = None,
+        **options: Any,
+    ) -> Any:
+        """Answer whole, asynchronously (``output`` as for :meth:`complete`)."""
+        if output is not None:
+            from jackfield._output import Structured
+
+            structured = Structured(self, messages, tools, output, output_strategy, options)
+            return await structured.arun()
+        _no_strategy(output_strategy)
         request = self.request(messages, tools=tools, stream=False, **options)
         return await self._aopen(request, messages, options).collect()
 
@@ -204,6 +352,76 @@ class Pipeline(Generic[OptionsT]):
         """The async twin of :meth:`_open`."""
         return self._bound()[0].open_astream(request)
 
+    def run(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        max_steps: int | None = None,
+        approve: Approve | None = None,
+        execute: Execute | None = None,
+        tool_errors: ToolErrors = "result",
+        step_options: StepOptions | None = None,
+        **options: Any,
+    ) -> Run:
+        """Chat with tools: stream the answer, run the tools it calls, send their results back,
+        and repeat until the model answers without a call or ``max_steps`` calls were made (an
+        agent's ``max_steps``, else 10). Returns a :class:`~jackfield.Run` to iterate.
+
+        ``tools`` come after the caller's own: Python functions, :class:`~jackfield.Tool`
+        descriptions (whose calls ``execute`` runs, or the run stops and leaves them in
+        ``pending``) or other runnable tools. ``approve(call)`` is asked before each call runs.
+        ``tool_errors``: a tool that raises becomes an error result the model reads
+        (``"result"``), or ends the run with :class:`~jackfield.ToolError` (``"raise"``).
+        ``step_options(step, conversation)`` returns options for one model call, merged over
+        the others (force a tool call on the first, an answer once results came back).
+        """
+        from jackfield._loop import Run, _Steps
+
+        steps = _Steps(
+            self,
+            messages,
+            tools,
+            max_steps=max_steps,
+            approve=approve,
+            execute=execute,
+            tool_errors=tool_errors,
+            options=options,
+            step_options=step_options,
+        )
+        return Run(steps)
+
+    def arun(
+        self,
+        messages: MessagesLike,
+        /,
+        *,
+        tools: Iterable[ToolLike] = (),
+        max_steps: int | None = None,
+        approve: Approve | None = None,
+        execute: Execute | None = None,
+        tool_errors: ToolErrors = "result",
+        step_options: StepOptions | None = None,
+        **options: Any,
+    ) -> AsyncRun:
+        """The async twin of :meth:`run` (``async for``; ``approve`` and ``execute`` may be
+        ``async``): calls of one answer run as tasks at the same time."""
+        from jackfield._loop import AsyncRun, _Steps
+
+        steps = _Steps(
+            self,
+            messages,
+            tools,
+            max_steps=max_steps,
+            approve=approve,
+            execute=execute,
+            tool_errors=tool_errors,
+            options=options,
+            step_options=step_options,
+        )
+        return AsyncRun(steps)
+
     def embed(self, texts: Iterable[str], /, **options: Any) -> Embeddings:
         """Embedding vectors for ``texts`` (a string counts as one text)."""
         provider, _ = self._bound()
@@ -214,6 +432,11 @@ class Pipeline(Generic[OptionsT]):
         provider, _ = self._bound()
         operation = provider.embeddings_operation(_texts(texts), self.options_for(**options))
         return await operation.arun()
+
+
+def _no_strategy(strategy: str | None) -> None:
+    if strategy is not None:
+        raise TypeError("output_strategy is given without output: name the output as well")
 
 
 def _texts(texts: Iterable[str]) -> tuple[str, ...]:

@@ -25,8 +25,10 @@ from jackfield._specs import (
     PluginInfo,
     PluginProblem,
     ProviderSpec,
+    ToolSpec,
     check_instance,
     check_provider,
+    check_tool,
 )
 
 TYPE_CHECKING = False
@@ -108,6 +110,7 @@ class Registry:
     def __init__(self) -> None:
         self._specs: dict[str, list[ProviderSpec]] = {}
         self._instances: dict[str, list[InstanceSpec]] = {}
+        self._tools: dict[str, list[ToolSpec]] = {}
         self._plugins: list[PluginInfo] = []
         self._objects: dict[str, object] = {}  # plugin name -> the plugin, for pluggy
         self._manager: pluggy.PluginManager | None = None
@@ -155,6 +158,7 @@ class Registry:
             self._manager.register(plugin, name=label)
         providers: list[str] = []
         instances: list[str] = []
+        tools: list[str] = []
 
         def register_provider(
             name: str, *, factory: str, description: str = "", options: str | None = None
@@ -178,9 +182,17 @@ class Registry:
             self._add(self._instances, "instance", spec)
             instances.append(name)
 
+        def register_tool(name: str, *, function: str, description: str = "") -> None:
+            check_tool(name, function, description)
+            self._add(
+                self._tools, "tool", ToolSpec(name, function, description, label, distribution)
+            )
+            tools.append(name)
+
         callbacks: dict[str, Callable[..., None]] = {
             "register_providers": register_provider,
             "register_instances": register_instance,
+            "register_tools": register_tool,
         }
         for hook, callback in callbacks.items():
             arguments = {"register": callback}
@@ -192,7 +204,9 @@ class Registry:
                 except Exception as exc:  # noqa: BLE001 - one plugin must not break the others
                     self._problem(label, distribution, f"{hook} failed: {_describe(exc)}")
         self._plugins.append(
-            PluginInfo(label, distribution, version, tuple(providers), tuple(instances))
+            PluginInfo(
+                label, distribution, version, tuple(providers), tuple(instances), tuple(tools)
+            )
         )
 
     def _add(self, table: dict[str, list[Any]], kind: str, spec: Any) -> None:
@@ -263,23 +277,23 @@ class Registry:
         """Plugins that loaded, with the providers each registered."""
         return list(self._plugins)
 
+    def tool_names(self) -> list[str]:
+        """Names of the Python tools plugins registered, sorted."""
+        return sorted(self._tools)
+
+    def tool_spec(self, name: str) -> ToolSpec:
+        """The tool registered under ``name`` (did-you-mean on a miss)."""
+        spec: ToolSpec = _only(self._tools, name, "tool")
+        return spec
+
     def instance_names(self) -> list[str]:
         """Names of ready-made instances (presets), sorted."""
         return sorted(self._instances)
 
     def instance(self, name: str) -> InstanceSpec:
         """The ready-made instance registered under ``name`` (did-you-mean on a miss)."""
-        specs = self._instances.get(name)
-        if not specs:
-            from jackfield._errors import UnknownProviderError
-
-            known = self.instance_names()
-            raise UnknownProviderError(name, known, _close(name, known), kind="instance")
-        if len(specs) > 1:
-            from jackfield._errors import DuplicateProviderError
-
-            raise DuplicateProviderError(name, [s.origin for s in specs], kind="instance")
-        return specs[0]
+        spec: InstanceSpec = _only(self._instances, name, "instance")
+        return spec
 
     def instance_layers(self, name: str, options: Mapping[str, Any] | None = None) -> Resolved:
         """The option layers of the ready-made instance ``name`` with ``options`` over its own."""
@@ -299,17 +313,8 @@ class Registry:
         Raises :class:`~jackfield.UnknownProviderError` (with a did-you-mean) or
         :class:`~jackfield.DuplicateProviderError` when two plugins claim the name.
         """
-        specs = self._specs.get(name)
-        if not specs:
-            from jackfield._errors import UnknownProviderError
-
-            known = self.names()
-            raise UnknownProviderError(name, known, _close(name, known))
-        if len(specs) > 1:
-            from jackfield._errors import DuplicateProviderError
-
-            raise DuplicateProviderError(name, [s.origin for s in specs])
-        return specs[0]
+        spec: ProviderSpec = _only(self._specs, name, "provider")
+        return spec
 
     def load(self, name: str) -> type[Provider[Any]]:
         """Import and return the provider class (the first use of a provider imports it)."""
@@ -383,6 +388,22 @@ class Registry:
 
     def __repr__(self) -> str:
         return f"<Registry providers={self.names()} problems={len(self.problems)}>"
+
+
+def _only(table: Mapping[str, list[Any]], name: str, kind: str) -> Any:
+    """The one spec registered as ``name``: an error with a did-you-mean when there is none,
+    another naming both plugins when two claim it."""
+    specs = table.get(name)
+    if not specs:
+        from jackfield._errors import UnknownProviderError
+
+        known = sorted(table)
+        raise UnknownProviderError(name, known, _close(name, known), kind=kind)
+    if len(specs) > 1:
+        from jackfield._errors import DuplicateProviderError
+
+        raise DuplicateProviderError(name, [s.origin for s in specs], kind=kind)
+    return specs[0]
 
 
 def _describe(exc: BaseException) -> str:

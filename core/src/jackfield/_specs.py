@@ -17,8 +17,10 @@ __all__ = [
     "PluginInfo",
     "PluginProblem",
     "ProviderSpec",
+    "ToolSpec",
     "check_instance",
     "check_provider",
+    "check_tool",
 ]
 
 _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
@@ -131,6 +133,39 @@ class InstanceSpec(_Record):
         return f"plugin {self.plugin!r}{where}"
 
 
+class ToolSpec(_Record):
+    """A Python tool a plugin registered: its name and the import path of its function."""
+
+    __slots__ = ("description", "distribution", "function", "name", "plugin")
+    name: str
+    function: str
+    description: str
+    plugin: str
+    distribution: str | None
+
+    def __init__(
+        self,
+        name: str,
+        function: str,
+        description: str = "",
+        plugin: str = "",
+        distribution: str | None = None,
+    ) -> None:
+        self._set(
+            name=name,
+            function=function,
+            description=description,
+            plugin=plugin,
+            distribution=distribution,
+        )
+
+    @property
+    def origin(self) -> str:
+        """``plugin 'x' (distribution d)`` — for messages."""
+        where = f" (distribution {self.distribution})" if self.distribution else ""
+        return f"plugin {self.plugin!r}{where}"
+
+
 class PluginProblem(_Record):
     """A plugin that could not be (fully) loaded, and why."""
 
@@ -150,12 +185,13 @@ class PluginProblem(_Record):
 class PluginInfo(_Record):
     """A loaded plugin and the providers and instances it registered."""
 
-    __slots__ = ("distribution", "instances", "name", "providers", "version")
+    __slots__ = ("distribution", "instances", "name", "providers", "tools", "version")
     name: str
     distribution: str | None
     version: str | None
     providers: tuple[str, ...]
     instances: tuple[str, ...]
+    tools: tuple[str, ...]
 
     def __init__(
         self,
@@ -164,6 +200,7 @@ class PluginInfo(_Record):
         version: str | None,
         providers: tuple[str, ...],
         instances: tuple[str, ...] = (),
+        tools: tuple[str, ...] = (),
     ) -> None:
         self._set(
             name=name,
@@ -171,6 +208,7 @@ class PluginInfo(_Record):
             version=version,
             providers=providers,
             instances=instances,
+            tools=tools,
         )
 
 
@@ -231,3 +269,25 @@ def check_instance(name: Any, provider: Any, options: Any, description: Any) -> 
             raise ValueError(f"instance {name!r}: options must be a mapping")
     if not isinstance(description, str):
         raise ValueError(f"instance {name!r}: description must be a string")
+
+
+def _is_tool_name(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 64
+        and all(c in _IDENTIFIER_CHARS or c == "-" for c in value)
+    )
+
+
+def check_tool(name: Any, function: Any, description: Any) -> None:
+    if not _is_tool_name(name):
+        raise ValueError(
+            f"invalid tool name {name!r}: letters, digits, '_' and '-', at most 64 characters"
+        )
+    if not _is_import_path(function):
+        raise ValueError(
+            f"tool {name!r}: function must be an import path 'package.module:function', "
+            f"got {function!r}"
+        )
+    if not isinstance(description, str):
+        raise ValueError(f"tool {name!r}: description must be a string")

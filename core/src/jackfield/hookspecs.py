@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from jackfield._hooktypes import RegisterInstance as RegisterInstance
     from jackfield._hooktypes import RegisterProvider as RegisterProvider
+    from jackfield._hooktypes import RegisterTool as RegisterTool
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,10 +55,12 @@ __all__ = [
     "PROJECT",
     "RegisterInstance",
     "RegisterProvider",
+    "RegisterTool",
     "hookimpl",
     "hookspec",
     "register_instances",
     "register_providers",
+    "register_tools",
 ]
 
 PROJECT = "jackfield"
@@ -153,8 +156,24 @@ def register_instances(register: RegisterInstance) -> None:
     """
 
 
+@hookspec
+def register_tools(register: RegisterTool) -> None:
+    """Register Python tools (functions the model may call) by calling ``register`` for each.
+
+    Agents name them in their ``functions`` list and ``jackfield chat -T <name>`` adds one for
+    a run; ``jackfield tools`` lists them. Same rules as :func:`register_providers`: cheap (the
+    function is imported only when a run first needs it), no I/O, failures are recorded as the
+    plugin's problem.
+
+    :param register: the :class:`RegisterTool` callback.
+    :return: nothing; the return value is ignored.
+
+    Not ``firstresult`` and not ``historic``.
+    """
+
+
 def __getattr__(name: str) -> Any:
-    if name in ("RegisterInstance", "RegisterProvider"):
+    if name in ("RegisterInstance", "RegisterProvider", "RegisterTool"):
         from jackfield import _hooktypes
 
         return getattr(_hooktypes, name)

@@ -222,6 +222,28 @@ class Provider(Pipeline[OptionsT], abc.ABC):
         Shown by ``explain`` and ``status``; the default: nothing."""
         return {}
 
+    def output_strategies(self, options: OptionsT) -> tuple[str, ...]:
+        """How a call with typed ``options`` can ask for structured output
+        (``complete(..., output=X)``), best first; the first is used unless the call names
+        one with ``output_strategy=``. The strategies: ``"response_format"`` (OpenAI's
+        ``json_schema`` response format; needs the option ``response_format``),
+        ``"json_schema"`` (llama.cpp's body field, sent through ``extra_body``), ``"format"``
+        (Ollama's native option), ``"tool"`` (a call of one tool, forced with
+        ``tool_choice``) and ``"prompt"`` (the schema in the system prompt; always possible).
+        Whichever is used, the answer is checked.
+
+        The default follows the options class's fields: with ``response_format``,
+        ``("response_format", "tool", "prompt")`` (``"tool"`` only with ``tool_choice``, and
+        unless ``capabilities`` say the provider has no tools); with ``format``, ``("format", "prompt")``; else
+        ``("prompt",)``. Override it when the server is known to do better.
+        """
+        import attrs
+
+        from jackfield._output import default_strategies
+
+        fields = {field.name for field in attrs.fields(self.options_class)}
+        return default_strategies(fields, tools=self.capabilities.tools is not False)
+
     def describe(self, request: ChatRequest[OptionsT]) -> dict[str, Any]:
         """What sending ``request`` means, as JSON-ready data with secrets masked.
 

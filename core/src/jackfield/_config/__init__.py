@@ -8,7 +8,13 @@ from jackfield._config.files import (
     user_config_path,
     user_dir,
 )
-from jackfield._config.model import AgentConfig, Config, InstanceConfig, split_model_reference
+from jackfield._config.model import (
+    AgentConfig,
+    Config,
+    InstanceConfig,
+    MCPServerConfig,
+    split_model_reference,
+)
 from jackfield._config.parse import parse_config
 from jackfield._config.plugins import DisabledInstanceWarning
 from jackfield._config.schema import json_schema
@@ -20,6 +26,7 @@ __all__ = [
     "Config",
     "DisabledInstanceWarning",
     "InstanceConfig",
+    "MCPServerConfig",
     "find_config",
     "json_schema",
     "load_config",

@@ -8,8 +8,9 @@ from typing import Any
 import attrs
 
 from jackfield._messages import Tool
+from jackfield._secret import Secret
 
-__all__ = ["AgentConfig", "Config", "InstanceConfig", "split_model_reference"]
+__all__ = ["AgentConfig", "Config", "InstanceConfig", "MCPServerConfig", "split_model_reference"]
 
 
 @attrs.frozen
@@ -47,7 +48,18 @@ class AgentConfig:
     """Vendor extras, merged over the instance's ``extra_body`` with JSON Merge Patch."""
     tools: tuple[Tool, ...] = ()
     """Tools offered on every call of this agent, before the call's own: each a table with ``name``,
-    ``description``, ``parameters`` (a JSON Schema) and ``source``."""
+    ``description``, ``parameters`` (a JSON Schema) and ``source``. jackfield does not run them:
+    a run stops at their calls and hands them to the host (or to its ``execute`` function)."""
+    functions: tuple[str, ...] = ()
+    """Python tools this agent may call, each a tool's name (a plugin's, see ``jackfield tools``)
+    or ``"module:function"``, run in this process."""
+    mcp: tuple[str, ...] = ()
+    """MCP servers this agent may use, each ``"<server>"`` (all its tools) or
+    ``"<server>:<tool>"`` (one tool), naming a ``[mcp.<server>]`` section. Their tools reach the
+    model as ``<server>__<tool>``."""
+    max_steps: int = 10
+    """The most model calls one run of this agent makes (each tool round is one more); a run
+    that reaches it ends with the calls of its last answer not run."""
 
     @property
     def layer(self) -> dict[str, Any]:
@@ -59,6 +71,34 @@ class AgentConfig:
         if self.extra_body:
             layer["extra_body"] = dict(self.extra_body)
         return layer
+
+
+@attrs.frozen
+class MCPServerConfig:
+    """An MCP server (``[mcp.<name>]``): a command started over stdio, or a streamable-HTTP URL."""
+
+    command: str | None = None
+    """The program to start (found on ``PATH``), speaking MCP on its stdin and stdout."""
+    args: tuple[str, ...] = ()
+    """The program's arguments."""
+    env: Mapping[str, Secret] = attrs.field(factory=dict, hash=False)
+    """Environment variables for the program, on top of a minimal environment (``HOME``, ``PATH``,
+    ``USER`` ...): the rest of jackfield's environment is not passed on. Values may be secret
+    references (``{ env = "GITHUB_TOKEN" }``)."""
+    cwd: str | None = None
+    """The program's working directory (``~`` expanded); the current directory if unset."""
+    url: str | None = None
+    """The server's streamable-HTTP endpoint (``http://127.0.0.1:8000/mcp``), instead of a
+    ``command``."""
+    headers: Mapping[str, Secret] = attrs.field(factory=dict, hash=False)
+    """HTTP headers sent to ``url`` (an ``Authorization`` token, say); values may be secret
+    references."""
+    timeout: float = 60.0
+    """Seconds one tool call may take before it fails (as an error result the model reads)."""
+    startup_timeout: float = 30.0
+    """Seconds the server may take to start and list its tools."""
+    description: str = ""
+    """Free text."""
 
 
 @attrs.frozen
@@ -78,6 +118,9 @@ class Config:
     not installed (the reason names the package), turned off, or failed to load. Such an instance
     is not in :attr:`instances`; using it, or an agent on it, is an error giving the reason, and
     everything else works."""
+    mcp: Mapping[str, MCPServerConfig] = attrs.field(factory=dict, hash=False)
+    """The configured MCP servers (``[mcp.<name>]``) by name; each starts when an agent that uses
+    it first needs its tools."""
 
 
 def split_model_reference(reference: str) -> tuple[str, str | None]:

@@ -34,7 +34,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jackfield._config.locate import Locator
-from jackfield._config.model import AgentConfig, Config, InstanceConfig, split_model_reference
+from jackfield._config.model import (
+    AgentConfig,
+    Config,
+    InstanceConfig,
+    MCPServerConfig,
+    split_model_reference,
+)
 from jackfield._config.plugins import (
     FIRST_PARTY_PROVIDERS,
     DisabledInstanceWarning,
@@ -51,7 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["parse_config"]
 
 _NAME = re.compile(r"[a-z][a-z0-9._-]*\Z")
-_TOP_KEYS = ("providers", "agents")
+_TOP_KEYS = ("providers", "agents", "mcp")
 _INSTANCE_KEYS = ("type", "description", "options")
 
 
@@ -103,18 +109,24 @@ class _Parser:
             instance = self.instance(name, section)
             if instance is not None:
                 instances[name] = instance
+        servers: dict[str, MCPServerConfig] = {}
+        for name, section in (self.table(data.get("mcp", {}), ("mcp",)) or {}).items():
+            server = self.mcp_server(name, section)
+            if server is not None:
+                servers[name] = server
         agents: dict[str, AgentConfig] = {}
         for name, section in (self.table(data.get("agents", {}), ("agents",)) or {}).items():
             agent = self.agent(name, section, instances)
             if agent is not None:
                 agents[name] = agent
+                self.check_agent_tools(name, section, agent, servers)
         if self.issues:  # in the order of the file's lines (those without one last)
             self.issues.sort(key=lambda issue: (issue.line is None, issue.line or 0))
             raise ConfigFileError(self.source, self.issues)
         for note in self.notes:
             text = note.render(root="", source=self.source)
             warnings.warn(DisabledInstanceWarning(text), stacklevel=4)
-        return Config(instances, agents, self.source, self.disabled)
+        return Config(instances, agents, self.source, self.disabled, servers)
 
     def name_ok(self, name: str, path: Path) -> bool:
         if _NAME.match(name):
@@ -225,6 +237,70 @@ class _Parser:
             self.disable(name, section, str(exc))
             return False
         return True
+
+    # MCP servers ---------------------------------------------------------------------------
+
+    def mcp_server(self, name: str, raw: Any) -> MCPServerConfig | None:
+        from jackfield._converter import converter, validation_issues
+
+        path = ("mcp", name)
+        section = self.table(raw, path)
+        if section is None or not self.name_ok(name, path):
+            return None
+        try:
+            server: MCPServerConfig = converter.structure(dict(section), MCPServerConfig)
+        except Exception as exc:  # noqa: BLE001 - every structuring failure becomes issues
+            for where, message in validation_issues(exc, MCPServerConfig, (), "key"):
+                self.issue((*path, *where), message)
+            return None
+        if (server.command is None) == (server.url is None):
+            self.issue(
+                path,
+                "an MCP server needs exactly one of 'command' (a program speaking MCP over stdio, "
+                "such as command = \"mcp-server-time\") or 'url' (a streamable-HTTP endpoint, "
+                'such as url = "http://127.0.0.1:8000/mcp")',
+            )
+            return None
+        if server.url is not None:
+            if not server.url.startswith(("http://", "https://")):
+                self.issue((*path, "url"), f"{server.url!r} is not an http:// or https:// URL")
+                return None
+            for key in ("args", "env", "cwd"):
+                if key in section:
+                    self.issue((*path, key), f"'{key}' is for a 'command'; a 'url' server has none")
+        elif "headers" in section:
+            self.issue((*path, "headers"), "'headers' is for a 'url'; a 'command' server has none")
+        for key in ("timeout", "startup_timeout"):
+            if getattr(server, key) <= 0:
+                self.issue((*path, key), "expected a number of seconds greater than 0")
+        return server
+
+    def check_agent_tools(
+        self,
+        name: str,
+        section: Any,
+        agent: AgentConfig,
+        servers: Mapping[str, MCPServerConfig],
+    ) -> None:
+        for index, entry in enumerate(agent.mcp):
+            server, _, tool = entry.partition(":")
+            if server not in servers:
+                known = sorted(servers)
+                hint = self.close(server, known) or (
+                    f": declare it in an [mcp.{server}] section"
+                    + (f" (configured: {', '.join(known)})" if known else "")
+                )
+                self.issue(("agents", name, "mcp", index), f"unknown MCP server {server!r}{hint}")
+            elif ":" in entry and not tool:
+                self.issue(("agents", name, "mcp", index), f"write {server!r} or '{server}:<tool>'")
+        if agent.max_steps < 1:
+            self.issue(("agents", name, "max_steps"), "expected at least 1")
+        for index, entry in enumerate(agent.functions):
+            if not entry or entry.count(":") > 1:
+                self.issue(
+                    ("agents", name, "functions", index),
+                    "write a tool's name or 'module:function'",
+                )
 
     # agents --------------------------------------------------------------------------------
 

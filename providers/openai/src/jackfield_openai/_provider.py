@@ -24,6 +24,7 @@ from jackfield import (
 )
 from jackfield.http import BodyParser, HTTPProvider, HTTPRequest, ParserFactory, Reviser, Target
 from jackfield_openai import __version__
+from jackfield_openai import _identity as identity
 from jackfield_openai._assembler import ChunkAssembler
 from jackfield_openai._body import chat_body
 from jackfield_openai._models import credentials_flow, embeddings_flow, models_flow, status_flow
@@ -72,6 +73,8 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._quirks: dict[Endpoint, tuple[str, ...]] = {}
+        self._servers: dict[str, str] = {}
+        """Base URL -> the server its chat answers named (by a header only it sends)."""
 
     def resolve_target(self, options: OpenAIOptions) -> Target:
         """The preset's address, key variable and key header as defaults under the options;
@@ -200,10 +203,36 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
             limits=options.limits,
         )
 
+        base_url = self.target_for(options).base_url
+
         def parser(status: int, headers: Mapping[str, str]) -> BodyParser:
+            server = identity.from_headers(headers)
+            if server is not None:
+                self._servers[base_url] = server
             return choose_parser(headers, assembler, stream=request.stream, limits=options.limits)
 
         return parser
+
+    def output_strategies(self, options: OpenAIOptions) -> tuple[str, ...]:
+        """``response_format`` (OpenAI's ``json_schema``), a forced tool call, the prompt; for
+        llama.cpp (the ``llamacpp`` preset, or a server whose answers carried its ``Server``
+        header) its own ``json_schema`` body field first.
+
+        Measured with llama.cpp b11549 (xllamacpp 2026.10.11549, tests/compat): both the
+        ``json_schema`` field and ``response_format`` ``json_schema`` (with or without
+        ``name`` and ``strict``, ``$defs`` included, streamed or not) are enforced. The field
+        comes first all the same: it is llama.cpp's own, and builds have been reported to
+        accept ``response_format`` ``json_schema`` with HTTP 200 without enforcing it
+        (llama.cpp issues 11988 and 24097), as this build still does for the schema placed
+        beside ``json_schema`` instead of in it. A forced tool is not enforced by every chat
+        template: without tool support in the template the call is answered in plain text,
+        and a small model may make llama.cpp fail the forced call with HTTP 500."""
+        strategies = super().output_strategies(options)
+        if options.preset == "llamacpp" or (
+            self._servers.get(self.target_for(options).base_url) == "llama.cpp"
+        ):
+            return ("json_schema", *strategies)
+        return strategies
 
     # --- models, status, credentials, embeddings --------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The plugin module: tiny, imported whenever providers are listed."""
+"""The plugin module: tiny, imported whenever providers or tools are listed. It names where the
+provider and the tool live; neither is imported until it is used."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from jackfield.hookspecs import hookimpl
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from jackfield.hookspecs import RegisterProvider
+    from jackfield.hookspecs import RegisterProvider, RegisterTool
 
 
 @hookimpl
@@ -16,4 +17,13 @@ def register_providers(register: RegisterProvider) -> None:
         factory="jackfield_echo._provider:EchoProvider",
         options="jackfield_echo._options:EchoOptions",
         description="Answers with the last user message (an example plugin).",
+    )
+
+
+@hookimpl
+def register_tools(register: RegisterTool) -> None:
+    register(
+        "echo_reverse",
+        function="jackfield_echo._tools:echo_reverse",
+        description="Reverses a text (an example plugin's tool).",
     )
