@@ -124,3 +124,21 @@ def test_the_shared_host_makes_one_provider_per_instance_across_threads() -> Non
 def test_an_unknown_model_is_the_usual_typed_error() -> None:
     with pytest.raises(jackfield.UnknownProviderError, match="greeter"):
         jackfield.complete("greter", "Hello")
+
+
+@pytest.mark.anyio
+async def test_run_and_arun_are_one_liners_too(default_host: None) -> None:
+    calls: list[str] = []
+
+    def note(text: str) -> str:
+        """Note a text."""
+        calls.append(text)
+        return "noted"
+
+    run = jackfield.run("greeter", "Hello", tools=[note], max_steps=2).collect()
+    assert (run.text, run.stop_reason, calls) == ("Hi there, friend.", "answer", [])
+    arun = await jackfield.arun("bot", "Hello", tools=[note]).collect()
+    assert arun.text == "Hi there, friend."
+    provider = jackfield.default_host().provider("bot")
+    assert isinstance(provider, ScriptedProvider)
+    assert [t.name for t in provider.requests[-1].tools] == ["note"]

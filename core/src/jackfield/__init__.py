@@ -23,10 +23,12 @@ __version__ = "0.2.0"
 _EXPORTS: dict[str, str] = {
     # one-line calls on a shared default host
     "acomplete": "jackfield._default",
+    "arun": "jackfield._default",
     "astream": "jackfield._default",
     "complete": "jackfield._default",
     "default_host": "jackfield._default",
     "embed": "jackfield._default",
+    "run": "jackfield._default",
     "stream": "jackfield._default",
     # hosts, agents, configuration
     "Agent": "jackfield._host",
@@ -172,10 +174,12 @@ if TYPE_CHECKING:
     from jackfield._converter import dump_fragment as dump_fragment
     from jackfield._converter import load_fragment as load_fragment
     from jackfield._default import acomplete as acomplete
+    from jackfield._default import arun as arun
     from jackfield._default import astream as astream
     from jackfield._default import complete as complete
     from jackfield._default import default_host as default_host
     from jackfield._default import embed as embed
+    from jackfield._default import run as run
     from jackfield._default import stream as stream
     from jackfield._errors import TIMEOUT_PHASES as TIMEOUT_PHASES
     from jackfield._errors import AuthenticationError as AuthenticationError

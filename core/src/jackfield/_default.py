@@ -15,11 +15,16 @@ from typing import Any, TypeVar, overload
 
 from jackfield._host import Host
 from jackfield._info import Embeddings
-from jackfield._messages import MessagesLike, Tool
+from jackfield._messages import MessagesLike
 from jackfield._response import Response
 from jackfield._stream import AsyncFragmentStream, FragmentStream
 
-__all__ = ["acomplete", "astream", "complete", "default_host", "embed", "stream"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from jackfield._loop import AsyncRun, Run
+    from jackfield._tools import ToolLike
+
+__all__ = ["acomplete", "arun", "astream", "complete", "default_host", "embed", "run", "stream"]
 
 T = TypeVar("T")
 
@@ -43,7 +48,7 @@ def complete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: None = None,
     output_strategy: None = None,
     **options: Any,
@@ -56,7 +61,7 @@ def complete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: type[T],
     output_strategy: str | None = None,
     **options: Any,
@@ -69,7 +74,7 @@ def complete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: Mapping[str, Any],
     output_strategy: str | None = None,
     **options: Any,
@@ -81,7 +86,7 @@ def complete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: Any = None,
     output_strategy: str | None = None,
     **options: Any,
@@ -97,7 +102,7 @@ def complete(
 
 
 def stream(
-    model: str, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    model: str, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
 ) -> FragmentStream:
     """Stream ``model``'s answer: ``for text in jackfield.stream(model, "Hi").text_stream``."""
     return default_host().agent(model).stream(messages, tools=tools, **options)
@@ -109,7 +114,7 @@ async def acomplete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: None = None,
     output_strategy: None = None,
     **options: Any,
@@ -122,7 +127,7 @@ async def acomplete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: type[T],
     output_strategy: str | None = None,
     **options: Any,
@@ -135,7 +140,7 @@ async def acomplete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: Mapping[str, Any],
     output_strategy: str | None = None,
     **options: Any,
@@ -147,7 +152,7 @@ async def acomplete(
     messages: MessagesLike,
     /,
     *,
-    tools: Iterable[Tool] = (),
+    tools: Iterable[ToolLike] = (),
     output: Any = None,
     output_strategy: str | None = None,
     **options: Any,
@@ -160,7 +165,7 @@ async def acomplete(
 
 
 def astream(
-    model: str, messages: MessagesLike, /, *, tools: Iterable[Tool] = (), **options: Any
+    model: str, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
 ) -> AsyncFragmentStream:
     """:func:`stream`, asynchronously (``async for``)."""
     return default_host().agent(model).astream(messages, tools=tools, **options)
@@ -169,3 +174,19 @@ def astream(
 def embed(model: str, texts: Iterable[str], /, **options: Any) -> Embeddings:
     """Embedding vectors of ``texts`` from ``model``."""
     return default_host().agent(model).embed(texts, **options)
+
+
+def run(
+    model: str, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
+) -> Run:
+    """Chat with tools (the tool loop, :meth:`~jackfield.provider.Pipeline.run`):
+    ``jackfield.run("embedded", "What time is it?", tools=[now]).collect().text``. ``options``
+    takes the loop's (``max_steps``, ``approve`` ...) and the call's."""
+    return default_host().agent(model).run(messages, tools=tools, **options)
+
+
+def arun(
+    model: str, messages: MessagesLike, /, *, tools: Iterable[ToolLike] = (), **options: Any
+) -> AsyncRun:
+    """:func:`run`, asynchronously (``async for``)."""
+    return default_host().agent(model).arun(messages, tools=tools, **options)
