@@ -43,6 +43,7 @@ PAGES = (
     "quickstart",
     "cli",
     "configuration",
+    "tools",
     "compatibility",
     "reference/cli",
     "reference/configuration",
