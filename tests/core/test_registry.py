@@ -377,3 +377,26 @@ def _no_leaked_modules() -> Iterator[None]:
     yield
     leaked = {m for m in set(sys.modules) - before if m.startswith("lazy_provider_pkg")}
     assert not leaked
+
+
+def test_plugins_are_found_when_the_importlib_metadata_backport_replaced_the_finder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backport (opentelemetry-api 1.27 imports it) deletes
+    ``PathFinder.find_distributions`` and finds distributions itself: listing providers must
+    still work, through importlib.metadata."""
+    import sys
+    from importlib import metadata
+    from importlib.machinery import PathFinder
+
+    class Backport:
+        @staticmethod
+        def find_distributions(*args: Any, **kwargs: Any) -> Any:
+            return metadata.MetadataPathFinder.find_distributions(*args, **kwargs)
+
+    monkeypatch.delattr(PathFinder, "find_distributions")
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Backport()])
+    from jackfield import _entry_points, load_registry
+
+    assert _entry_points._ordinary() is False
+    assert "openai-compatible" in load_registry().names()

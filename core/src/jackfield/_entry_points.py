@@ -110,13 +110,17 @@ def _ordinary() -> bool:
     """Whether only the standard path finder provides distributions."""
     from importlib.machinery import PathFinder
 
+    # The importlib_metadata backport deletes PathFinder.find_distributions when imported
+    # (opentelemetry-api 1.27 imports it) and provides distributions itself.
+    standard = getattr(PathFinder, "find_distributions", None)
+    if standard is None:
+        return False
+    standard = getattr(standard, "__func__", standard)
     for finder in sys.meta_path:
         provides = getattr(finder, "find_distributions", None)
         if provides is None:
             continue
-        if getattr(provides, "__func__", provides) is not getattr(
-            PathFinder.find_distributions, "__func__", PathFinder.find_distributions
-        ):
+        if getattr(provides, "__func__", provides) is not standard:
             return False
     return True
 

@@ -318,8 +318,12 @@ class ProviderError(JackfieldError):
     (``Retry-After``), ``retry`` whether the answer itself says another attempt could (or
     could not) succeed (``None``: the status decides), and ``partial`` the
     :class:`~jackfield.Response` folded from everything that arrived before the failure
-    (``None`` when nothing had).
+    (``None`` when nothing had). ``sent_request_id`` is the ``X-Request-Id`` jackfield sent
+    (an HTTP provider's call: the caller's, else one made for the call), to find the call in a
+    server's or router's logs.
     """
+
+    sent_request_id: str | None = None
 
     def __init__(
         self,

@@ -111,6 +111,7 @@ class Registry:
         self._specs: dict[str, list[ProviderSpec]] = {}
         self._instances: dict[str, list[InstanceSpec]] = {}
         self._tools: dict[str, list[ToolSpec]] = {}
+        self.observing = False  # a plugin implements a call_* hook: providers tell them
         self._plugins: list[PluginInfo] = []
         self._objects: dict[str, object] = {}  # plugin name -> the plugin, for pluggy
         self._manager: pluggy.PluginManager | None = None
@@ -154,6 +155,8 @@ class Registry:
                 )
                 return
         self._objects[label] = plugin
+        if any(hook.startswith("call_") for hook, _, _ in impls):
+            self.observing = True
         if self._manager is not None:
             self._manager.register(plugin, name=label)
         providers: list[str] = []
@@ -384,7 +387,13 @@ class Registry:
         errors and as the options layer name. Invalid options raise
         :class:`~jackfield.OptionsError` naming the path of each problem.
         """
-        return self.load(name).from_options(options, name=instance or name)
+        provider = self.load(name).from_options(options, name=instance or name)
+        provider.provider_name = name
+        if self.observing:
+            from jackfield._observe import HookObserver
+
+            provider.observers = (*provider.observers, HookObserver(self.hook))
+        return provider
 
     def __repr__(self) -> str:
         return f"<Registry providers={self.names()} problems={len(self.problems)}>"

@@ -59,6 +59,14 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "register_instances",
+    "call_attempt",
+    "call_failed",
+    "call_failed_over",
+    "call_finished",
+    "call_first_chunk",
+    "call_headers",
+    "call_retried",
+    "call_started",
     "register_providers",
     "register_tools",
 ]
@@ -170,6 +178,58 @@ def register_tools(register: RegisterTool) -> None:
 
     Not ``firstresult`` and not ``historic``.
     """
+
+
+# --- observers: a chat call's progress, for every provider --------------------------------------
+# A plugin implementing any of these is told of every chat call of every provider a registry
+# creates (jackfield-otel turns them into OpenTelemetry spans and metrics). ``call`` is a
+# jackfield._observe.Call: provider, instance, model, stream, request_id, server, started,
+# first_chunk, attempts, and ``data``, a dict for the plugin's own state. They must be cheap
+# and must not raise (a hook that raises is warned about once and left out of that call).
+# Not firstresult, not historic; return values are ignored (but call_headers').
+
+
+@hookspec
+def call_headers(call: Any) -> Any:
+    """Headers to send with the call's requests (a W3C ``traceparent``, say), as a mapping;
+    every plugin's are merged. Called once per call, before its first request."""
+
+
+@hookspec
+def call_started(call: Any) -> None:
+    """The call is about to send its first request."""
+
+
+@hookspec
+def call_attempt(call: Any, url: str) -> None:
+    """A request of the call goes to ``url`` (the first, a retry's, a failover's)."""
+
+
+@hookspec
+def call_retried(call: Any, error: Any, delay: float) -> None:
+    """An attempt failed with ``error``; the next one is sent after ``delay`` seconds."""
+
+
+@hookspec
+def call_failed_over(call: Any, error: Any, url: str) -> None:
+    """The endpoint ``url`` of a pool failed with ``error`` before answering; another endpoint
+    is tried at once."""
+
+
+@hookspec
+def call_first_chunk(call: Any) -> None:
+    """The first chunk of the answer arrived (``call.first_chunk`` holds when)."""
+
+
+@hookspec
+def call_finished(call: Any, response: Any) -> None:
+    """The answer ended; ``response`` is all of it (text, usage, finish reason, model)."""
+
+
+@hookspec
+def call_failed(call: Any, error: Any, response: Any) -> None:
+    """The call failed with ``error`` (a ``ProviderError``, or ``GeneratorExit`` /
+    ``CancelledError`` when the stream was closed early); ``response`` holds what arrived."""
 
 
 def __getattr__(name: str) -> Any:

@@ -20,12 +20,11 @@ error-body readers :func:`error_from_payload` and :func:`error_for_response`.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from jackfield._errors import NotSupportedError
-from jackfield._fragments import Fragment
 from jackfield._info import (
     Capabilities,
     CredentialCheck,
@@ -34,6 +33,7 @@ from jackfield._info import (
     ModelList,
     Status,
 )
+from jackfield._io import Exchange
 from jackfield._options import Resolved, instance_layers, structure
 from jackfield._pipeline import Binding, ChatRequest, Pipeline
 from jackfield._stream import AsyncFragmentStream, FragmentStream
@@ -47,6 +47,9 @@ from jackfield._wire import (
     error_for_response,
     error_from_payload,
 )
+
+if TYPE_CHECKING:
+    from jackfield._observe import Observer
 
 __all__ = [
     "Binding",
@@ -74,29 +77,6 @@ __all__ = [
 OptionsT = TypeVar("OptionsT")
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-
-class Exchange(abc.ABC):
-    """One chat call's I/O. Iterate it (sync) *or* async-iterate it, once, for fragment batches.
-
-    A batch is whatever the transport delivered at once (one network chunk, one callback),
-    already assembled into fragments. ``close``/``aclose`` must release the connection and
-    make the backend stop generating; they are always called, also after errors.
-    """
-
-    @abc.abstractmethod
-    def __iter__(self) -> Iterator[Iterable[Fragment]]:
-        """Run the call synchronously."""
-
-    @abc.abstractmethod
-    def __aiter__(self) -> AsyncIterator[Iterable[Fragment]]:
-        """Run the call asynchronously."""
-
-    def close(self) -> None:  # noqa: B027 - a no-op default is the right default
-        """Release what the synchronous run holds."""
-
-    async def aclose(self) -> None:  # noqa: B027
-        """Release what the asynchronous run holds."""
 
 
 class Operation(abc.ABC, Generic[T_co]):
@@ -261,13 +241,36 @@ class Provider(Pipeline[OptionsT], abc.ABC):
 
     # --- running -------------------------------------------------------------------------------
 
+    observers: tuple[Observer, ...] = ()
+    """Told of every chat call's progress (start, first chunk, retries, failovers, end); the
+    registry gives every provider it creates the observers plugins ship (``jackfield-otel``)."""
+    provider_name: str | None = None
+    """The name the provider is registered under (set by the registry that created it)."""
+
     def open_stream(self, request: ChatRequest[OptionsT]) -> FragmentStream:
         """Stream a prepared request (see :meth:`~Pipeline.request`)."""
-        return FragmentStream(self.chat_exchange(request), self.name)
+        exchange = self.chat_exchange(request)
+        if self.observers:
+            exchange = self._observed(exchange, request)
+        return FragmentStream(exchange, self.name)
 
     def open_astream(self, request: ChatRequest[OptionsT]) -> AsyncFragmentStream:
         """Stream a prepared request asynchronously."""
-        return AsyncFragmentStream(self.chat_exchange(request), self.name)
+        exchange = self.chat_exchange(request)
+        if self.observers:
+            exchange = self._observed(exchange, request)
+        return AsyncFragmentStream(exchange, self.name)
+
+    def _observed(self, exchange: Exchange, request: ChatRequest[OptionsT]) -> Exchange:
+        from jackfield._observe import Call, ObservedExchange
+
+        call = Call(
+            self.provider_name or type(self).__name__,
+            self.name,
+            getattr(request.options, "model", None),
+            request.stream,
+        )
+        return ObservedExchange(exchange, self.observers, call)
 
     def list_models(self) -> list[ModelInfo]:
         """The backend's models."""

@@ -45,9 +45,11 @@ class _Probe:
         self.skipped: str | None = None
 
 
-def _probe_provider(host: Host, name: str, seconds: float) -> Any:
+def _probe_provider(
+    host: Host, name: str, seconds: float, own: dict[str, Any] | None = None
+) -> Any:
     """A provider for one quick look: short timeouts (``seconds`` in all) and no retries when
-    it has them."""
+    it has them (``own``: more options, an endpoint's address)."""
     import attrs
 
     options_class = host.registry.options_class(host.instance(name).provider)
@@ -60,7 +62,7 @@ def _probe_provider(host: Host, name: str, seconds: float) -> Any:
         },
         "retries": {"attempts": 0},
     }
-    return host.create(name, {k: v for k, v in probe.items() if k in fields})
+    return host.create(name, {**{k: v for k, v in probe.items() if k in fields}, **(own or {})})
 
 
 def _probes(host: Host, args: argparse.Namespace) -> list[_Probe]:
@@ -82,12 +84,36 @@ def _probes(host: Host, args: argparse.Namespace) -> list[_Probe]:
                 probe.failure = exc
             else:
                 probe.skipped = not_probed(probe.provider, name)
+            pooled = getattr(probe.provider, "options", None)
+            if getattr(pooled, "endpoints", None):  # a pool: a row per endpoint
+                probes += _endpoint_probes(host, probe, args.timeout)
+                continue
             probes.append(probe)
     except BaseException:
         for made in probes:
             if made.provider is not None:
                 made.provider.close()
         raise
+    return probes
+
+
+def _endpoint_probes(host: Host, pool: _Probe, seconds: float) -> list[_Probe]:
+    """A probe per endpoint of a pooled instance (``name[i]``), each its own address."""
+    endpoints = pool.provider.options.pool_endpoints
+    pool.provider.close()
+    probes = []
+    for index, endpoint in enumerate(endpoints):
+        probe = _Probe(f"{pool.name}[{index}]", wanted=pool.wanted)
+        own: dict[str, Any] = {"base_url": endpoint.url, "endpoints": None}
+        if endpoint.api_key is not None:
+            own["api_key"] = endpoint.api_key
+        try:
+            probe.provider = _probe_provider(host, pool.name, seconds, own)
+        except Exception as exc:  # noqa: BLE001 - a failure of its own row
+            probe.failure = exc
+        else:
+            probe.skipped = not_probed(probe.provider, pool.name)
+        probes.append(probe)
     return probes
 
 

@@ -35,6 +35,7 @@ from jackfield.http._policy import (
     Timeouts,
     parse_retry_after,
 )
+from jackfield.http._pool import Balance, Endpoint, EndpointPool, EndpointStatus
 from jackfield.http._provider import HTTPOptions, HTTPProvider
 from jackfield.http._requests import (
     BodyParser,
@@ -60,6 +61,10 @@ from jackfield.http._target import KeyHeader, Target, server_url
 __all__ = [
     "MASK",
     "RETRY_STATUSES",
+    "Balance",
+    "Endpoint",
+    "EndpointPool",
+    "EndpointStatus",
     "BodyParser",
     "Clients",
     "Deadlines",

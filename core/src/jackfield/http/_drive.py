@@ -153,9 +153,10 @@ class ReadError:
 
 @attrs.frozen
 class Sleep:
-    """Wait before the next attempt."""
+    """Wait before the next attempt (after ``error``)."""
 
     seconds: float
+    error: Any = attrs.field(default=None, eq=False)
 
 
 SEND = Send()
@@ -172,12 +173,15 @@ def attempts(
     on_error: Callable[[Any, bytes], ProviderError],
     first: Any = SEND,
     revise: Callable[[ProviderError], bool] | None = None,
+    failover: Callable[[ProviderError], bool] | None = None,
 ) -> Generator[Step, Any, Any]:
     """Attempts until one answers (returned), or a failure is final (raised). ``first`` is the
     outcome of a first attempt already made, if one was (the drivers make it themselves, so
     that an answer at the first try costs no loop). ``revise(error)`` is asked first about
     each failure: true means the request was replaced, to be sent at once; the first error it
-    replaced is the one raised if no answer comes."""
+    replaced is the one raised if no answer comes. ``failover(error)`` is told of every failure
+    first: true means another endpoint may answer, to be sent to at once (no wait, no retry
+    spent)."""
     outcome = (yield SEND) if first is SEND else first
     refused: ProviderError | None = None
     while True:
@@ -190,14 +194,18 @@ def attempts(
         else:
             body = yield ReadError(outcome)
             error = on_error(outcome, body)
+        switch = failover is not None and failover(error)
         if revise is not None and revise(error):
             refused = refused or error
+            outcome = yield SEND
+            continue
+        if switch:
             outcome = yield SEND
             continue
         wait = policy.delay(error)
         if wait is None:
             raise refused or error
-        yield Sleep(wait)
+        yield Sleep(wait, error)
         outcome = yield SEND
 
 

@@ -36,6 +36,7 @@ from jackfield.http._drive import (
     read_bounded,
 )
 from jackfield.http._policy import Deadlines, Retries, RetryPolicy, Timeouts, with_retry_after
+from jackfield.http._pool import Route
 from jackfield.http._requests import BodyParser, ErrorMapper, HTTPRequest, ParserFactory, Reviser
 from jackfield.http._transport import draining, in_collector
 from jackfield.provider import Exchange
@@ -66,6 +67,7 @@ class HTTPExchange(Exchange):
         reviser: Reviser | None = None,
         max_answer: int = ANSWER_BYTES,
         scrub: Scrubber = NO_SCRUB,
+        route: Route | None = None,
     ) -> None:
         self.clients = clients
         self.request = request
@@ -78,16 +80,56 @@ class HTTPExchange(Exchange):
         self.revised = False
         self.max_answer = max_answer
         self.scrub = scrub
+        self.route = route
+        self._url = request.url  # where the attempt went (an endpoint of a pool's)
         self._response: Any = None
+        self._tell: Any = None  # observers (jackfield._observe), when the provider has some
+        self._headers: dict[str, str] = {}  # what observers add (traceparent ...)
+        self.request_id: str | None = None
+        """The call's ``X-Request-Id``: the request's own, else one made for it (sent with every
+        attempt, and on the errors the call raises)."""
+
+    def observe(self, tell: Any) -> None:
+        """Tell ``tell`` (observers) of each attempt, retry and failover, and send the headers
+        they give."""
+        self._tell = tell
+        self._headers = {**tell.headers(), **self._headers}
+        tell.call.request_id = self._identify()
+
+    def _identify(self) -> str:
+        """The call's request id (see :attr:`request_id`), made on first use."""
+        if self.request_id is None:
+            import uuid
+
+            for name, value in self.request.headers.items():
+                if name.lower() == "x-request-id":
+                    self.request_id = value
+                    break
+            else:
+                self.request_id = uuid.uuid4().hex
+                self._headers["X-Request-Id"] = self.request_id
+        return self.request_id
 
     def _build(self, client: Any, deadlines: Deadlines) -> httpx.Request:
         import httpx
 
         connect, read = deadlines.attempt()
+        url, headers = self.request.url, self.request.headers
+        self._identify()
+        if self._headers:
+            headers = {**headers, **self._headers}
+        if self.route is not None:
+            url, headers = self.route.send(url, dict(headers))
+        self._url = url
+        if self._tell is not None:
+            self._tell.call.attempts += 1
+            current = self.route.current if self.route is not None else None
+            self._tell.call.server = current.url if current is not None else url
+            self._tell("attempt", url)
         request: httpx.Request = client.build_request(
             self.request.method,
-            self.request.url,
-            headers=self.request.headers,
+            url,
+            headers=headers,
             content=self.request.body,
             timeout=httpx.Timeout(connect=connect, read=read, write=connect, pool=connect),
         )
@@ -95,11 +137,22 @@ class HTTPExchange(Exchange):
 
     def _on_error(self, response: Any, body: bytes) -> ProviderError:
         error = self.error_mapper(response.status_code, response.headers, body)
+        error.sent_request_id = self.request_id
         return with_retry_after(error, response.headers)
 
     def _loop(self, deadlines: Deadlines, first: Any) -> Generator[Step, Any, Any]:
         revise = self._revise if self.reviser is not None else None
-        return attempts(RetryPolicy(self.retries, deadlines), self._on_error, first, revise)
+        failover = self._failover if self.route is not None else None
+        policy = RetryPolicy(self.retries, deadlines)
+        return attempts(policy, self._on_error, first, revise, failover)
+
+    def _failover(self, error: ProviderError) -> bool:
+        assert self.route is not None
+        url = self.route.current.url if self.route.current is not None else self._url
+        switch = self.route.failed(error)
+        if switch and self._tell is not None:
+            self._tell("failed_over", error, url)
+        return switch
 
     def _revise(self, error: ProviderError) -> bool:
         assert self.reviser is not None
@@ -111,12 +164,16 @@ class HTTPExchange(Exchange):
 
     def _answered(self, response: Any) -> None:
         self._response = response
+        if self.route is not None:
+            self.route.answered()
         if self.revised:
             assert self.reviser is not None
             self.reviser.settled()
 
     def _failed(self, exc: Exception, deadlines: Deadlines, chunks: int, *, started: bool) -> Any:
-        error = mapped(exc, self.label, self.request.url, deadlines, chunks, started=started)
+        error = mapped(exc, self.label, self._url, deadlines, chunks, started=started)
+        if isinstance(error, ProviderError):
+            error.sent_request_id = self.request_id
         error.__cause__ = exc
         return error
 
@@ -145,10 +202,25 @@ class HTTPExchange(Exchange):
             finally:
                 step.response.close()
         assert isinstance(step, Sleep)
+        if self._tell is not None:
+            self._tell("retried", step.error, step.seconds)
         time.sleep(step.seconds)
         return None
 
     def _run(self) -> Iterator[Sequence[Fragment]]:
+        if self.route is None:
+            return self._answer()
+        return self._routed(self._answer())
+
+    def _routed(self, fragments: Iterator[Sequence[Fragment]]) -> Iterator[Sequence[Fragment]]:
+        """``fragments``, its endpoint in flight until they end (or are abandoned)."""
+        assert self.route is not None
+        try:
+            yield from fragments
+        finally:
+            self.route.closed()
+
+    def _answer(self) -> Iterator[Sequence[Fragment]]:
         client = self.clients.sync()
         deadlines = Deadlines(self.timeouts, self.label)
         response = self._step(client, deadlines, SEND)
@@ -235,10 +307,33 @@ class HTTPExchange(Exchange):
             finally:
                 await step.response.aclose()
         assert isinstance(step, Sleep)
+        if self._tell is not None:
+            self._tell("retried", step.error, step.seconds)
         await asyncio.sleep(step.seconds)
         return None
 
-    async def _arun(self) -> AsyncIterator[Sequence[Fragment]]:
+    def _arun(self) -> AsyncIterator[Sequence[Fragment]]:
+        if self.route is None:
+            return self._aanswer()
+        return self._arouted(self._aanswer())
+
+    async def _arouted(
+        self, fragments: AsyncIterator[Sequence[Fragment]]
+    ) -> AsyncIterator[Sequence[Fragment]]:
+        """The async twin of :meth:`_routed`."""
+        assert self.route is not None
+        try:
+            async for batch in fragments:
+                yield batch
+        finally:
+            try:
+                close = getattr(fragments, "aclose", None)
+                if close is not None:
+                    await close()
+            finally:
+                self.route.closed()  # even when closing is cancelled
+
+    async def _aanswer(self) -> AsyncIterator[Sequence[Fragment]]:
         client = self.clients.async_()
         deadlines = Deadlines(self.timeouts, self.label)
         response = await self._astep(client, deadlines, SEND)

@@ -11,21 +11,21 @@ format: how a chat becomes a request, and how the answer's bytes become fragment
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-import attrs
-
-from jackfield._errors import MalformedStreamError, ProviderError
+from jackfield._errors import ConfigError, MalformedStreamError, ProviderError
 from jackfield._options import Resolved
-from jackfield._secret import Secret
-from jackfield._wire import Limits, error_for_response
+from jackfield._secret import Scrubber
+from jackfield._wire import error_for_response
 from jackfield.http._clients import Clients
 from jackfield.http._exchange import HTTPExchange
 from jackfield.http._operation import HTTPOperation
-from jackfield.http._policy import Retries, Timeouts
+from jackfield.http._options import HTTPOptions
+from jackfield.http._pool import EndpointPool, EndpointStatus, Route
 from jackfield.http._requests import (
     ErrorMapper,
     Flow,
@@ -35,17 +35,14 @@ from jackfield.http._requests import (
     Reviser,
 )
 from jackfield.http._security import (
-    address_problem,
     check_base_url,
     check_headers,
     mask_headers,
     resolves_to_loopback,
     sendable_headers,
-    shown_headers,
-    shown_url,
     warn_if_key_exposed,
 )
-from jackfield.http._target import KeyHeader, Target
+from jackfield.http._target import Target
 from jackfield.provider import ChatRequest, Provider
 
 __all__ = ["CONTROL_BYTES", "HTTPOptions", "HTTPProvider"]
@@ -55,56 +52,6 @@ CONTROL_BYTES = 8 * 1024 * 1024
 """The largest answer to a control request (models, status, credentials): 8 MiB."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@attrs.frozen(slots=False)  # a base of options classes that combine several
-class HTTPOptions:
-    """What every HTTP provider's options hold: where to connect, how to authenticate, and the
-    deadlines, retries and caps of each call. A provider's options class subclasses it."""
-
-    base_url: str | None = attrs.field(default=None, repr=shown_url)
-    """The server's address as a full URL, such as ``http://127.0.0.1:8080/v1``; wins over
-    ``host`` and ``port``. Unset: the provider's (or the preset's) default address."""
-    host: str | None = None
-    """Host name or IP address replacing the default address's (``127.0.0.1``); ignored when
-    ``base_url`` is set."""
-    port: int | None = None
-    """Port replacing the default address's; ignored when ``base_url`` is set."""
-    api_key: Secret | None = None
-    """The API key: a string, ``{ env = "VAR" }`` or ``{ file = "path" }``, read when first used;
-    unset: none, or the preset's environment variable when it has one."""
-    api_key_header: KeyHeader | None = None
-    """How the key is sent: ``"authorization"`` (``Bearer``), ``"x-api-key"`` or ``"both"``; unset:
-    the preset's, else ``"authorization"``."""
-    headers: dict[str, str | Secret] = attrs.field(factory=dict, repr=shown_headers)
-    """Extra HTTP headers sent with every request (chats, model lists, status probes). A value
-    is a string, or a secret read when first used: ``{ env = "VAR" }`` or ``{ file = "path" }``.
-    Secret values, and headers named like a credential, are masked wherever they are shown."""
-    timeouts: Timeouts = attrs.field(factory=Timeouts)
-    """Deadlines in seconds: ``connect``, ``first_byte``, ``idle`` and ``total``, plus
-    ``keep_alive_is_progress``; see :class:`~jackfield.http.Timeouts`."""
-    retries: Retries = attrs.field(factory=Retries)
-    """How a failed chat request is retried before its answer starts; see
-    :class:`~jackfield.http.Retries`."""
-    limits: Limits = attrs.field(factory=Limits)
-    """Caps on what one answer may hold (event and body size, choices, tool calls, argument length);
-    see :class:`~jackfield.provider.Limits`."""
-    verify: bool | str = True
-    """TLS certificate verification for https: ``true`` (the system's CAs), ``false`` (none), or the
-    path of a CA bundle to trust instead."""
-    warn_insecure_key: bool = True
-    """Warn (``SecurityWarning``) when the API key would be sent over plain http to another
-    machine."""
-
-    url_path: ClassVar[str] = ""
-    """The path an address without one is suggested with (``/v1`` for OpenAI-compatible APIs)."""
-
-    def __attrs_post_init__(self) -> None:
-        # Checked when options are validated (a configuration file with a registry, a call's
-        # options), not when the first request is built, so a file's issue has its line.
-        problem = address_problem(self.base_url, self.port, self.url_path)
-        if problem is not None:
-            raise ValueError(problem)
 
 
 OptionsT = TypeVar("OptionsT", bound=HTTPOptions)
@@ -131,6 +78,7 @@ class HTTPProvider(Provider[OptionsT]):
         "port",
         "api_key",
         "api_key_header",
+        "endpoints",
     )
     """The options that decide :meth:`resolve_target`: a call that changes none of them reuses
     the instance's target."""
@@ -156,6 +104,7 @@ class HTTPProvider(Provider[OptionsT]):
         self._last_target: tuple[Any, Target] = (options, self.target)
         self._direct_hosts: dict[str, bool] = {}
         self._sent_headers: tuple[Any, dict[str, str]] = (None, {})
+        self._endpoint_pools: dict[tuple[Any, ...], EndpointPool] = {}
 
     @property
     def base_url(self) -> str:
@@ -179,6 +128,9 @@ class HTTPProvider(Provider[OptionsT]):
         so a malformed address is a :class:`~jackfield.ConfigError` naming the instance."""
         if options.base_url:
             return check_base_url(options.base_url, self.name, example=self.example_url)
+        if options.endpoints:
+            first = options.pool_endpoints[0].url
+            return check_base_url(first, self.name, example=self.example_url)
         if not (options.host or options.port):
             return default
         parts = urlsplit(default)
@@ -312,6 +264,8 @@ class HTTPProvider(Provider[OptionsT]):
             headers.update(credentials)
         if content_type:
             headers["Content-Type"] = content_type
+        if options.affinity is not None and options.affinity_header:
+            headers[options.affinity_header] = options.affinity
         extra = options.headers
         if extra:
             if not reveal:
@@ -350,7 +304,7 @@ class HTTPProvider(Provider[OptionsT]):
     ) -> ErrorMapper:
         """Maps a failed response to the error taxonomy, the call's secrets (the key, the URL's
         password, credential-like ``headers``) scrubbed from it."""
-        scrub = target.scrubber((self.options if options is None else options).headers)
+        scrub = self._scrubber(target, self.options if options is None else options)
         label = self.name
 
         def mapper(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
@@ -369,6 +323,15 @@ class HTTPProvider(Provider[OptionsT]):
     ) -> HTTPExchange:
         """The exchange of a chat call: ``request`` sent with the call's deadlines and retries,
         its answer read by the parser ``parser`` builds."""
+        route = None
+        if options.endpoints:
+            route = Route(
+                self.endpoint_pool(options),
+                target.base_url,
+                affinity=options.affinity,
+                label=self.name,
+                key_header=target.key_header,
+            )
         return HTTPExchange(
             self.pool(target, options),
             request,
@@ -379,8 +342,41 @@ class HTTPProvider(Provider[OptionsT]):
             label=self.name,
             reviser=reviser,
             max_answer=options.limits.answer_bytes,
-            scrub=target.scrubber(options.headers),
+            scrub=self._scrubber(target, options),
+            route=route,
         )
+
+    def _scrubber(self, target: Target, options: OptionsT) -> Scrubber:
+        """What servers echo of the call's secrets: the target's, and each endpoint's own key
+        (read only when something must be scrubbed)."""
+        keys = [e.api_key for e in options.pool_endpoints if e.api_key is not None]
+        if not keys:
+            return target.scrubber(options.headers)
+
+        def secrets() -> list[str]:
+            found = target.secrets(options.headers)
+            for key in keys:
+                with contextlib.suppress(ConfigError):
+                    found.append(key.reveal())
+            return found
+
+        return Scrubber(secrets)
+
+    def endpoint_pool(self, options: OptionsT) -> EndpointPool:
+        """The pool of ``options.endpoints`` (one per instance and list of endpoints, shared by
+        every call and thread, so what one call learns about an endpoint the next one knows)."""
+        key = (options.endpoints, options.balance)
+        pool = self._endpoint_pools.get(key)
+        if pool is None:
+            made = EndpointPool(options.pool_endpoints, balance=options.balance)
+            pool = self._endpoint_pools.setdefault(key, made)
+        return pool
+
+    def endpoints_status(self) -> list[EndpointStatus]:
+        """What the instance's pool knows of each endpoint now (``[]`` without ``endpoints``)."""
+        if not self.options.endpoints:
+            return []
+        return self.endpoint_pool(self.options).status()
 
     def operation(
         self,
