@@ -303,3 +303,13 @@ def test_an_endpoints_own_key_is_never_shown_in_errors() -> None:
         assert server.requests[0].headers["authorization"] == "Bearer ep-secret-123456"
     assert "ep-secret-123456" not in str(caught.value)
     assert "ep-secret-123456" not in json.dumps(caught.value.body)
+
+
+def test_priority_goes_in_the_body_and_in_a_header_when_asked() -> None:
+    options = {"base_url": "http://127.0.0.1:9/v1", "priority_header": "x-priority"}
+    with jackfield.load_registry().create("openai-compatible", options) as provider:
+        asked = provider.dry_run("x", priority=-2)
+        plain = provider.dry_run("x")
+    assert (asked["body"]["priority"], asked["headers"]["x-priority"]) == (-2, "-2")
+    assert "priority" not in plain["body"]  # unset: servers that refuse it never see it
+    assert "x-priority" not in plain["headers"]

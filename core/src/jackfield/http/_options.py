@@ -66,6 +66,9 @@ class HTTPOptions:
     """A session or conversation key: requests with the same key go to the same endpoint of
     ``endpoints`` (rendezvous hashing), so its prefix cache stays warm; sent in
     ``affinity_header`` when that is set. Usually given per call."""
+    priority_header: str | None = None
+    """A header to send the call's ``priority`` in (when the options have one and it is set),
+    for routers that schedule by a header; unset: not sent."""
     affinity_header: str | None = None
     """The header ``affinity`` is sent in, for routers that route by one (``x-session-id``,
     say); unset: not sent."""

@@ -266,6 +266,9 @@ class HTTPProvider(Provider[OptionsT]):
             headers["Content-Type"] = content_type
         if options.affinity is not None and options.affinity_header:
             headers[options.affinity_header] = options.affinity
+        priority = getattr(options, "priority", None)
+        if priority is not None and options.priority_header:
+            headers[options.priority_header] = str(priority)
         extra = options.headers
         if extra:
             if not reveal:

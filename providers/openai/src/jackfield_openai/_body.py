@@ -32,6 +32,7 @@ SAMPLING_FIELDS = (
     "frequency_penalty",
     "response_format",
     "parallel_tool_calls",
+    "priority",
 )
 
 

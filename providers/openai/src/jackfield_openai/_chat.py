@@ -49,6 +49,10 @@ class ChatOptions:
     wire."""
     parallel_tool_calls: bool | None = None
     """Sent as ``parallel_tool_calls``: whether the model may call several tools in one answer."""
+    priority: int | None = None
+    """Sent as ``priority``: vLLM's scheduling priority (with ``--scheduling-policy priority``,
+    lower values first). Leave it unset for servers that refuse unknown fields (OpenAI's API);
+    for routers that read a header, see ``priority_header``."""
     strict_tools: bool = False
     """Send each tool with ``"strict": true``, asking the server to hold the model's arguments to
     the tool's schema exactly (OpenAI's structured outputs)."""
