@@ -92,10 +92,13 @@ import attrs
 import pytest
 
 import jackfield
-from jackfield_llamacpp.server import LlamaServer
-from tests.compat.test_pool_llamacpp import SETTINGS, Replica, Seen, Tap
 from tests.live.process import ServerProcess, free_port
 from tests.live.servers.litellm import OFFLINE
+from tests.support.replicas import (
+    Replica,
+    Seen,
+    started_replicas,
+)
 
 MODEL = "gemma-3-270m-q4_k_m"  # the packaged model's alias: what llama.cpp calls it
 KEY = "sk-routers-key"  # LiteLLM's master key (one starting with "sk-")
@@ -143,19 +146,7 @@ def answered_by(replicas: list[Replica], number: int) -> list[Seen]:
 
 @pytest.fixture(scope="module")
 def replicas() -> Iterator[list[Replica]]:
-    servers = [LlamaServer(**SETTINGS) for _ in range(3)]
-    made: list[Replica] = []
-    try:
-        with ThreadPoolExecutor(3) as starting:
-            list(starting.map(LlamaServer.start, servers))
-        made += [Replica(s, Tap(i, s.port)) for i, s in enumerate(servers)]
-        yield made
-    finally:
-        for replica in made:
-            replica.tap.cut()
-            replica.server.stop()
-        for server in servers:
-            server.stop()
+    yield from started_replicas()
 
 
 @attrs.frozen
