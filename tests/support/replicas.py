@@ -127,7 +127,13 @@ class Tap:
                 continue
             upstream.settimeout(None)
             with self._lock:
-                self._sockets |= {client, upstream}
+                cut = self._listener is not listener  # cut while this one was being linked
+                if not cut:
+                    self._sockets |= {client, upstream}
+            if cut:
+                _close(client, reset=True)
+                _close(upstream)
+                return
             link = _Link()
             for target in (self._up, self._down):
                 threading.Thread(target=target, args=(client, upstream, link), daemon=True).start()

@@ -20,6 +20,7 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Sequence,
 )
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,7 +77,6 @@ class _Plan:
 
     call: ToolCall
     runner: Executable | None = None  # runs it
-    hosted: bool = False  # only the host's execute function can run it
     result: ToolResult | None = None  # already answered (unknown tool, bad JSON, refused)
     arguments: Any = None
 
@@ -178,7 +178,7 @@ class _Steps:
             return _Plan(call, result=_result(call, text, error=True))
         if isinstance(found, Executable):
             return _Plan(call, runner=found, arguments=arguments)
-        return _Plan(call, hosted=True, arguments=arguments)
+        return _Plan(call, arguments=arguments)  # described only: execute, or the host, runs it
 
     def verdict(self, plan: _Plan, answer: Any) -> _Plan:
         """A plan after the host's approval function said ``answer``."""
@@ -206,7 +206,7 @@ class _Steps:
             output = ToolOutput("" if output is None else str(output))
         return _result(call, output.content, error=output.is_error, data=output.data)
 
-    def record(self, results: Iterable[ToolResult]) -> None:
+    def record(self, results: Sequence[ToolResult]) -> None:
         """Send the step's results back (as tool messages); unrun hosted calls end the run."""
         answered = {r.id for r in results}
         for result in results:

@@ -122,7 +122,9 @@ class _Told:
 
 
 class ObservedExchange(Exchange):
-    """An exchange whose progress observers are told of (see the module docstring)."""
+    """An exchange whose progress observers are told of (see the module docstring).
+    ``response`` is the stream's own (the stream folds each batch as it passes), so observers
+    see the whole answer at its end without a second fold."""
 
     def __init__(self, inner: Exchange, observers: Sequence[Observer], call: Call) -> None:
         self.inner = inner
@@ -141,7 +143,6 @@ class ObservedExchange(Exchange):
                 if call.first_chunk is None:
                     call.first_chunk = time.monotonic()
                     tell("first_chunk")
-                self.response.extend(batch)
                 yield batch
         except BaseException as exc:  # a failure, or the stream closed early
             tell("failed", exc, self.response)
@@ -161,7 +162,6 @@ class ObservedExchange(Exchange):
                 if call.first_chunk is None:
                     call.first_chunk = time.monotonic()
                     tell("first_chunk")
-                self.response.extend(batch)
                 yield batch
         except BaseException as exc:  # a failure, or the stream closed (or cancelled) early
             tell("failed", exc, self.response)

@@ -39,7 +39,7 @@ from jackfield._messages import (
     ToolMessage,
     UserMessage,
 )
-from jackfield._schema import class_schema, parse_json_answer, validate
+from jackfield._schema import class_schema, is_pydantic_model, parse_json_answer, validate
 
 if TYPE_CHECKING:
     from jackfield._pipeline import ChatRequest, Pipeline
@@ -86,14 +86,6 @@ _WIRE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 def _wire_name(text: str) -> str:
     """A name servers accept for a schema or a tool: ``[A-Za-z0-9_-]``, at most 64."""
     return _WIRE_NAME.sub("_", text)[:64] or "answer"
-
-
-def _is_pydantic(output: Any) -> bool:
-    return (
-        isinstance(output, type)
-        and callable(getattr(output, "model_json_schema", None))
-        and callable(getattr(output, "model_validate", None))
-    )
 
 
 @attrs.frozen
@@ -151,7 +143,7 @@ class Output:
             if defs:
                 schema["$defs"] = defs
             return cls(_wire_name(output.__name__), output.__name__, schema, "attrs", output)
-        if _is_pydantic(output):
+        if is_pydantic_model(output):
             schema = dict(output.model_json_schema())
             return cls(_wire_name(output.__name__), output.__name__, schema, "pydantic", output)
         if isinstance(output, Mapping):

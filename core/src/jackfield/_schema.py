@@ -24,6 +24,7 @@ import attrs
 
 __all__ = [
     "class_schema",
+    "is_pydantic_model",
     "parse_json_answer",
     "type_schema",
     "validate",
@@ -31,6 +32,15 @@ __all__ = [
 
 
 # --- Python types to JSON Schema -------------------------------------------------------------
+
+
+def is_pydantic_model(t: Any) -> bool:
+    """Whether ``t`` is a pydantic model class (told without importing pydantic)."""
+    return (
+        isinstance(t, type)
+        and callable(getattr(t, "model_json_schema", None))
+        and callable(getattr(t, "model_validate", None))
+    )
 
 
 def type_schema(t: Any, defs: dict[str, Any]) -> dict[str, Any]:
@@ -94,9 +104,8 @@ def type_schema(t: Any, defs: dict[str, Any]) -> dict[str, Any]:
             defs[name] = {}
             defs[name] = class_schema(t, defs)
         return {"$ref": f"#/$defs/{name}"}
-    pydantic_schema = getattr(t, "model_json_schema", None)
-    if isinstance(t, type) and callable(pydantic_schema):
-        schema = pydantic_schema(ref_template="#/$defs/{model}")
+    if is_pydantic_model(t):
+        schema = t.model_json_schema(ref_template="#/$defs/{model}")
         defs.update(schema.pop("$defs", {}))
         if set(schema) == {"$ref"}:  # a recursive model: already one of the definitions
             return dict(schema)

@@ -94,8 +94,8 @@ class FragmentStream:
 
     __slots__ = ("_iterator", "response")
 
-    def __init__(self, exchange: Exchange, who: str) -> None:
-        self.response = Response()
+    def __init__(self, exchange: Exchange, who: str, response: Response | None = None) -> None:
+        self.response = Response() if response is None else response
         self._iterator = _run(exchange, self.response, who)
 
     def __iter__(self) -> Iterator[Fragment]:
@@ -137,8 +137,8 @@ class AsyncFragmentStream:
 
     __slots__ = ("_iterator", "response")
 
-    def __init__(self, exchange: Exchange, who: str) -> None:
-        self.response = Response()
+    def __init__(self, exchange: Exchange, who: str, response: Response | None = None) -> None:
+        self.response = Response() if response is None else response
         self._iterator = _arun(exchange, self.response, who)
 
     def __aiter__(self) -> AsyncIterator[Fragment]:

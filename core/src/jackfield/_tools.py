@@ -23,6 +23,7 @@ import attrs
 
 from jackfield._fragments import ToolCall
 from jackfield._messages import Tool
+from jackfield._schema import is_pydantic_model
 from jackfield._signature import function_schema
 
 __all__ = [
@@ -118,6 +119,7 @@ class FunctionTool:
             )
         summary, parameters = function_schema(function)
         self.function = function
+        self._hints, self._positional = _call_shape(function)
         self.__wrapped__ = function
         functools.update_wrapper(self, function)
         self.tool = Tool(
@@ -136,8 +138,6 @@ class FunctionTool:
     def _arguments(self, arguments: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         """The positional and keyword arguments of a call: checked against the schema, then
         structured (a positional-only parameter is passed by position)."""
-        import typing
-
         from jackfield._schema import validate
 
         if not isinstance(arguments, Mapping):
@@ -145,25 +145,16 @@ class FunctionTool:
         problems = validate(dict(arguments), self.tool.parameters)
         if problems:
             raise ValueError("invalid arguments: " + "; ".join(problems))
-        try:
-            hints = typing.get_type_hints(self.function)
-        except Exception:  # noqa: BLE001 - unresolvable hints: pass the JSON values as they are
-            hints = {}
+        hints = self._hints
         kwargs = {
             name: _structured(name, value, hints.get(name)) for name, value in arguments.items()
         }
-        try:
-            parameters = inspect.signature(self.function).parameters
-        except (TypeError, ValueError):  # no signature: everything by keyword
-            return [], kwargs
         args: list[Any] = []
-        for name, parameter in parameters.items():
-            if parameter.kind is not parameter.POSITIONAL_ONLY:
-                break
+        for name, default in self._positional:
             if name in kwargs:
                 args.append(kwargs.pop(name))
-            elif parameter.default is not parameter.empty:
-                args.append(parameter.default)  # so that a later one can be given
+            elif default is not inspect.Parameter.empty:
+                args.append(default)  # so that a later one can be given
             else:
                 break
         return args, kwargs
@@ -187,6 +178,27 @@ class FunctionTool:
             if inspect.isawaitable(result):  # an object whose __call__ is async
                 result = await result
         return output_of(result)
+
+
+def _call_shape(function: Callable[..., Any]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """A function's resolved type hints (none when they cannot be resolved: the JSON values go
+    as they are) and its leading positional-only parameters with their defaults."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # noqa: BLE001 - any failure to resolve a hint
+        hints = {}
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # no signature: everything by keyword
+        return hints, ()
+    positional = []
+    for parameter in parameters:
+        if parameter.kind is not parameter.POSITIONAL_ONLY:
+            break
+        positional.append((parameter.name, parameter.default))
+    return hints, tuple(positional)
 
 
 def _wait(awaitable: Any) -> Any:
@@ -215,9 +227,8 @@ def _structured(name: str, value: Any, hint: Any) -> Any:
         return value
     if typing.get_origin(hint) is typing.Annotated:
         hint = typing.get_args(hint)[0]
-    validate = getattr(hint, "model_validate", None)
-    if isinstance(hint, type) and callable(validate):  # a pydantic model
-        return validate(value)
+    if is_pydantic_model(hint):
+        return hint.model_validate(value)
     if _pydantic_inside(hint):  # list[Model], Model | None ...: pydantic structures them
         import pydantic
 
@@ -239,7 +250,7 @@ def _structured(name: str, value: Any, hint: Any) -> Any:
 def _pydantic_inside(hint: Any) -> bool:
     import typing
 
-    if isinstance(hint, type) and callable(getattr(hint, "model_validate", None)):
+    if is_pydantic_model(hint):
         return True
     return any(_pydantic_inside(arg) for arg in typing.get_args(hint) if arg is not Ellipsis)
 

@@ -49,7 +49,7 @@ from jackfield._wire import (
 )
 
 if TYPE_CHECKING:
-    from jackfield._observe import Observer
+    from jackfield._observe import ObservedExchange, Observer
 
 __all__ = [
     "Binding",
@@ -251,17 +251,19 @@ class Provider(Pipeline[OptionsT], abc.ABC):
         """Stream a prepared request (see :meth:`~Pipeline.request`)."""
         exchange = self.chat_exchange(request)
         if self.observers:
-            exchange = self._observed(exchange, request)
+            observed = self._observed(exchange, request)
+            return FragmentStream(observed, self.name, observed.response)
         return FragmentStream(exchange, self.name)
 
     def open_astream(self, request: ChatRequest[OptionsT]) -> AsyncFragmentStream:
         """Stream a prepared request asynchronously."""
         exchange = self.chat_exchange(request)
         if self.observers:
-            exchange = self._observed(exchange, request)
+            observed = self._observed(exchange, request)
+            return AsyncFragmentStream(observed, self.name, observed.response)
         return AsyncFragmentStream(exchange, self.name)
 
-    def _observed(self, exchange: Exchange, request: ChatRequest[OptionsT]) -> Exchange:
+    def _observed(self, exchange: Exchange, request: ChatRequest[OptionsT]) -> ObservedExchange:
         from jackfield._observe import Call, ObservedExchange
 
         call = Call(

@@ -208,19 +208,6 @@ class HTTPExchange(Exchange):
         return None
 
     def _run(self) -> Iterator[Sequence[Fragment]]:
-        if self.route is None:
-            return self._answer()
-        return self._routed(self._answer())
-
-    def _routed(self, fragments: Iterator[Sequence[Fragment]]) -> Iterator[Sequence[Fragment]]:
-        """``fragments``, its endpoint in flight until they end (or are abandoned)."""
-        assert self.route is not None
-        try:
-            yield from fragments
-        finally:
-            self.route.closed()
-
-    def _answer(self) -> Iterator[Sequence[Fragment]]:
         client = self.clients.sync()
         deadlines = Deadlines(self.timeouts, self.label)
         response = self._step(client, deadlines, SEND)
@@ -284,6 +271,9 @@ class HTTPExchange(Exchange):
         )
 
     def close(self) -> None:
+        # The stream always closes its exchange: a pool's endpoint is no longer in flight.
+        if self.route is not None:
+            self.route.closed()
         if self._response is not None:
             self._close(self._response)
 
@@ -312,28 +302,7 @@ class HTTPExchange(Exchange):
         await asyncio.sleep(step.seconds)
         return None
 
-    def _arun(self) -> AsyncIterator[Sequence[Fragment]]:
-        if self.route is None:
-            return self._aanswer()
-        return self._arouted(self._aanswer())
-
-    async def _arouted(
-        self, fragments: AsyncIterator[Sequence[Fragment]]
-    ) -> AsyncIterator[Sequence[Fragment]]:
-        """The async twin of :meth:`_routed`."""
-        assert self.route is not None
-        try:
-            async for batch in fragments:
-                yield batch
-        finally:
-            try:
-                close = getattr(fragments, "aclose", None)
-                if close is not None:
-                    await close()
-            finally:
-                self.route.closed()  # even when closing is cancelled
-
-    async def _aanswer(self) -> AsyncIterator[Sequence[Fragment]]:
+    async def _arun(self) -> AsyncIterator[Sequence[Fragment]]:
         client = self.clients.async_()
         deadlines = Deadlines(self.timeouts, self.label)
         response = await self._astep(client, deadlines, SEND)
@@ -383,6 +352,8 @@ class HTTPExchange(Exchange):
             await response.aclose()
 
     async def aclose(self) -> None:
+        if self.route is not None:
+            self.route.closed()
         if self._response is not None:
             await self._response.aclose()
 
