@@ -22,7 +22,9 @@ What is proven, from six threads and from six tasks on one event loop, with retr
   :class:`~jackfield.TruncatedStreamError` and is sent nowhere else;
 - a pool leaves nothing in flight, and its counters match the attempts made;
 - an affinity key sticks to one server, moves to one other server while it is down, and goes
-  back when it returns; ``affinity_header`` sends the key.
+  back when it returns; ``affinity_header`` sends the key;
+- with ``probe_interval``, a killed server is found by its ``/health`` probe and no request
+  meets it; revived, it is used again as soon as its probe passes.
 
 Run with ``-s`` to see the failover times measured.
 """
@@ -359,6 +361,45 @@ def test_an_affinity_key_sticks_moves_once_and_returns(
         time.sleep(0.05)
     provider.complete(prompt(212), **ask)
     assert home.tap.requests() == [*range(200, 206), 212]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> float:
+    """Seconds until ``condition`` held (it must within ``seconds``)."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < seconds, "not within the time allowed"
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+def test_probes_rest_a_killed_server_before_any_request_and_bring_it_back(
+    three: list[Replica], pooled: Callable[..., Any]
+) -> None:
+    provider = pooled(three, probe_interval=0.2, balance="round_robin")
+
+    def probe_of(replica: Replica) -> Any:
+        return {s.url: s for s in provider.endpoints_status()}[replica.base_url]
+
+    wait_for(lambda: all(s.probe for s in provider.endpoints_status()))  # /health: 200
+    victim = three[1]
+    victim.kill()
+    found = wait_for(lambda: probe_of(victim).probe is False)
+    ask = {"max_tokens": 4, "temperature": 0}
+    for number in range(300, 306):
+        provider.complete(prompt(number), **ask)
+    assert probe_of(victim).requests == 0  # no request ever met the dead server
+    assert victim.tap.requests() == []
+    assert sorted(n for r in three for n in r.tap.requests()) == list(range(300, 306))
+
+    victim.revive()
+    back = wait_for(lambda: probe_of(victim).probe is True and probe_of(victim).resting_for == 0)
+    for number in range(306, 312):
+        provider.complete(prompt(number), **ask)
+    assert len(victim.tap.requests()) == 2  # round robin: its turn again, at once
+    print(
+        f"\nprobe every 0.2 s: a killed server found in {found * 1000:.0f} ms, "
+        f"a revived one used again {back * 1000:.0f} ms after it was back"
+    )
 
 
 def test_affinity_header_carries_the_key() -> None:

@@ -72,6 +72,16 @@ class HTTPOptions:
     affinity_header: str | None = None
     """The header ``affinity`` is sent in, for routers that route by one (``x-session-id``,
     say); unset: not sent."""
+    probe_interval: float | None = None
+    """Seconds between health probes of each of ``endpoints``, in the background: one that
+    fails (no connection, not 2xx, as a loading llama.cpp's 503) rests before a request meets
+    it, and one that passes is used again at once. Unset: no probes; endpoints are judged by
+    how they answer requests."""
+    probe_path: str | None = None
+    """What a probe asks for: a path from the server's root (``/health``), or one relative to
+    the endpoint's URL (``models``). Unset: the server's own health check (``/health`` for
+    llama.cpp and vLLM, ``/health_generate`` for SGLang, ``/api/version`` for Ollama), else
+    ``models``."""
 
     url_path: ClassVar[str] = ""
     """The path an address without one is suggested with (``/v1`` for OpenAI-compatible APIs)."""
@@ -89,6 +99,17 @@ class HTTPOptions:
                 raise ValueError(f"endpoints: {problem}")
             if not isinstance(endpoint, str) and not endpoint.weight > 0:
                 raise ValueError(f"endpoints: {url}: weight must be greater than 0")
+        if self.probe_interval is not None and not self.probe_interval > 0:
+            raise ValueError("probe_interval must be greater than 0 (seconds between probes)")
+        if self.probe_path is not None and (
+            not self.probe_path.strip("/")
+            or "://" in self.probe_path
+            or any(c.isspace() for c in self.probe_path)
+        ):
+            raise ValueError(
+                f"probe_path must be a path, not {self.probe_path!r}: write one such as "
+                "'/health' (from the server's root) or 'models' (under each endpoint's URL)"
+            )
 
     @property
     def pool_endpoints(self) -> tuple[Endpoint, ...]:

@@ -15,6 +15,10 @@ happened. Its clock and random source are passed in, so every rule is tested wit
   the answer, a 5xx or 429) rests for a cooldown that doubles with each failure in a row, from
   ``cooldown`` up to ``max_cooldown``; an answer ends the row. When every endpoint rests, the
   one whose rest ends first is tried (half-open) rather than none.
+- **Probes** (optional, :mod:`jackfield.http._probe`). A failed health probe rests an endpoint
+  as a failed request would, before any request meets it; a healthy one ends its rest early
+  (its failures in a row still count, so a server that answers probes but fails requests rests
+  longer each time).
 """
 
 from __future__ import annotations
@@ -35,7 +39,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from jackfield.http._target import KeyHeader
 
-__all__ = ["Balance", "Endpoint", "EndpointPool", "EndpointStatus", "Route", "endpoint_fault"]
+__all__ = [
+    "Balance",
+    "Endpoint",
+    "EndpointPool",
+    "EndpointStatus",
+    "Route",
+    "at_endpoint",
+    "endpoint_fault",
+]
 
 Balance = Literal["p2c", "round_robin", "weighted"]
 """How a pool chooses an endpoint for a request without an affinity key."""
@@ -66,10 +78,12 @@ class EndpointStatus:
     """Seconds until it is chosen again (0: it is chosen)."""
     requests: int
     """Requests sent to it since the pool was made."""
+    probe: bool | None = None
+    """Whether its last health probe passed (``None``: not probed, no ``probe_interval``)."""
 
 
 class _State:
-    __slots__ = ("endpoint", "failures", "in_flight", "requests", "until")
+    __slots__ = ("endpoint", "failures", "in_flight", "probe", "requests", "until")
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -77,6 +91,7 @@ class _State:
         self.failures = 0
         self.until = 0.0  # resting until this time of the clock
         self.requests = 0
+        self.probe: bool | None = None
 
 
 def _score(key: str, url: str, weight: float) -> float:
@@ -167,9 +182,23 @@ class EndpointPool:
             if not failed:
                 state.failures = 0
                 return
-            state.failures += 1
-            rest = min(self.max_cooldown, self.cooldown * 2 ** (state.failures - 1))
-            state.until = self._clock() + rest
+            self._rest(state)
+
+    def _rest(self, state: _State) -> None:
+        state.failures += 1
+        rest = min(self.max_cooldown, self.cooldown * 2 ** (state.failures - 1))
+        state.until = max(state.until, self._clock() + rest)
+
+    def probed(self, endpoint: Endpoint, healthy: bool) -> None:
+        """A health probe of ``endpoint`` passed (``healthy``: its rest, if any, ends; its
+        failures in a row still count) or failed (it rests, as after a failed request)."""
+        with self._lock:
+            state = self._state(endpoint)
+            state.probe = healthy
+            if healthy:
+                state.until = 0.0
+            else:
+                self._rest(state)
 
     def answered(self, endpoint: Endpoint) -> None:
         """``endpoint`` answered (its answer may still be streaming): its failures in a row end."""
@@ -196,6 +225,7 @@ class EndpointPool:
                     s.failures,
                     max(0.0, s.until - now),
                     s.requests,
+                    s.probe,
                 )
                 for s in self._states
             ]
@@ -212,6 +242,29 @@ def endpoint_fault(error: BaseException) -> bool:
     if isinstance(error, ServiceTimeoutError):
         return error.phase in ("connect", "first_byte")
     return any(c.__name__ in _ENDPOINT_FAULTS for c in type(error).__mro__)
+
+
+def at_endpoint(
+    endpoint: Endpoint,
+    base: str,
+    url: str,
+    headers: dict[str, str],
+    *,
+    label: str = "provider",
+    key_header: KeyHeader = "authorization",
+) -> tuple[str, dict[str, str]]:
+    """A request to ``url`` (under ``base``) made ``endpoint``'s: its URL under the endpoint's,
+    its key the endpoint's own when it has one (``headers`` is changed in place then)."""
+    if url.startswith(base):
+        url = endpoint.url + url[len(base) :]
+    if endpoint.api_key is not None:
+        from jackfield.http._target import Target
+
+        target = Target(endpoint.url, label=label, key=endpoint.api_key, key_header=key_header)
+        for name in [k for k in headers if k.lower() in ("authorization", "x-api-key")]:
+            del headers[name]
+        headers.update(target.auth_headers(reveal=True))
+    return url, headers
 
 
 class Route:
@@ -241,19 +294,9 @@ class Route:
         assert endpoint is not None  # a pool is never empty
         self.current = endpoint
         self.tried.append(endpoint.url)
-        if url.startswith(self.base):
-            url = endpoint.url + url[len(self.base) :]
-        if endpoint.api_key is not None:
-            from jackfield.http._target import Target
-
-            target = Target(
-                endpoint.url, label=self.label, key=endpoint.api_key, key_header=self.key_header
-            )
-            headers = {
-                k: v for k, v in headers.items() if k.lower() not in ("authorization", "x-api-key")
-            }
-            headers.update(target.auth_headers(reveal=True))
-        return url, headers
+        return at_endpoint(
+            endpoint, self.base, url, headers, label=self.label, key_header=self.key_header
+        )
 
     def failed(self, error: BaseException) -> bool:
         """The attempt failed with ``error``: whether to send to another endpoint at once (the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -25,7 +26,8 @@ from jackfield.http._clients import Clients
 from jackfield.http._exchange import HTTPExchange
 from jackfield.http._operation import HTTPOperation
 from jackfield.http._options import HTTPOptions
-from jackfield.http._pool import EndpointPool, EndpointStatus, Route
+from jackfield.http._policy import Timeouts
+from jackfield.http._pool import Endpoint, EndpointPool, EndpointStatus, Route, at_endpoint
 from jackfield.http._requests import (
     ErrorMapper,
     Flow,
@@ -105,6 +107,8 @@ class HTTPProvider(Provider[OptionsT]):
         self._direct_hosts: dict[str, bool] = {}
         self._sent_headers: tuple[Any, dict[str, str]] = (None, {})
         self._endpoint_pools: dict[tuple[Any, ...], EndpointPool] = {}
+        self._probers: list[Any] = []  # jackfield.http._probe.Prober, one per probed pool
+        self._probe_lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -367,13 +371,76 @@ class HTTPProvider(Provider[OptionsT]):
 
     def endpoint_pool(self, options: OptionsT) -> EndpointPool:
         """The pool of ``options.endpoints`` (one per instance and list of endpoints, shared by
-        every call and thread, so what one call learns about an endpoint the next one knows)."""
-        key = (options.endpoints, options.balance)
+        every call and thread, so what one call learns about an endpoint the next one knows);
+        with ``probe_interval``, its probes start with it."""
+        key = (options.endpoints, options.balance, options.probe_interval, options.probe_path)
         pool = self._endpoint_pools.get(key)
         if pool is None:
             made = EndpointPool(options.pool_endpoints, balance=options.balance)
-            pool = self._endpoint_pools.setdefault(key, made)
+            with self._probe_lock:
+                pool = self._endpoint_pools.setdefault(key, made)
+                if pool is made and options.probe_interval is not None:
+                    self._start_probes(pool, options, options.probe_interval)
         return pool
+
+    # --- health probes -------------------------------------------------------------------------
+
+    def health_path(self, options: OptionsT) -> str:
+        """What a probe of an endpoint asks for when ``probe_path`` is unset: a path from the
+        server's root, or one relative to the endpoint's URL (see ``probe_path``). Providers
+        name their server's health check; this default lists the models."""
+        return "models"
+
+    def probe_url(self, url: str, options: OptionsT) -> str:
+        """Where the endpoint at ``url`` is probed: ``probe_path`` (else :meth:`health_path`)
+        from the server's root (``url`` without ``url_path``) or under ``url``."""
+        path = options.probe_path or self.health_path(options)
+        if path.startswith("/"):
+            root = url.removesuffix(options.url_path) if options.url_path else url
+            return root.rstrip("/") + path
+        return f"{url.rstrip('/')}/{path}"
+
+    def probe_endpoint(self, endpoint: Endpoint, options: OptionsT) -> bool:
+        """One health probe of ``endpoint``: whether :meth:`probe_url` answers 2xx within the
+        probe interval (connect deadline: the options')."""
+        target = self.target_for(options)
+        url = self.probe_url(endpoint.url, options)
+        request = self.http_request("GET", url, target=target, options=options, accept=None)
+        url, headers = at_endpoint(
+            endpoint,
+            endpoint.url,
+            url,
+            dict(request.headers),
+            label=self.name,
+            key_header=target.key_header,
+        )
+        seconds = options.probe_interval or 10.0
+        connect = options.timeouts.connect
+        timeouts = Timeouts(
+            connect=seconds if connect is None else min(seconds, connect),
+            first_byte=seconds,
+            idle=seconds,
+            total=seconds,
+        )
+
+        def flow() -> Flow[HTTPResult]:
+            return (yield HTTPRequest("GET", url, headers))
+
+        operation = HTTPOperation(
+            self.pool(target, options),
+            flow,
+            timeouts=timeouts,
+            label=self.name,
+            max_body=CONTROL_BYTES,
+        )
+        return operation.run().ok
+
+    def _start_probes(self, pool: EndpointPool, options: OptionsT, interval: float) -> None:
+        from jackfield.http._probe import Prober
+
+        prober = Prober(pool, lambda e: self.probe_endpoint(e, options), interval, name=self.name)
+        self._probers.append(prober)
+        prober.start()
 
     def endpoints_status(self) -> list[EndpointStatus]:
         """What the instance's pool knows of each endpoint now (``[]`` without ``endpoints``)."""
@@ -431,12 +498,22 @@ class HTTPProvider(Provider[OptionsT]):
     # --- lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
+        self._stop_probes()
         for clients in list(self._pools.values()):
             clients.close()
 
     async def aclose(self) -> None:
+        self._stop_probes()
         for clients in list(self._pools.values()):
             await clients.aclose()
+
+    def _stop_probes(self) -> None:
+        with self._probe_lock:
+            probers, self._probers = self._probers, []
+            for key in [k for k in self._endpoint_pools if k[2] is not None]:
+                del self._endpoint_pools[key]  # used again: a new pool, probed again
+        for prober in probers:
+            prober.stop()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.target.base_url}>"

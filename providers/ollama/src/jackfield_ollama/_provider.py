@@ -159,6 +159,10 @@ class OllamaProvider(HTTPProvider[OllamaOptions]):
 
         return self.operation(flow, control=True)
 
+    def health_path(self, options: OllamaOptions) -> str:
+        """Ollama's cheapest answer: its version."""
+        return "/api/version"
+
     def status_operation(self) -> Operation[Status]:
         def flow() -> Flow[Status]:
             details: dict[str, Any] = {"base_url": self.base_url}

@@ -36,6 +36,7 @@ class Preset:
 
     __slots__ = (
         "address_env",
+        "health",
         "host",
         "key_env",
         "key_header",
@@ -66,6 +67,7 @@ class Preset:
         address_env: str | None = None,
         model_required: bool = False,
         start: str | None = None,
+        health: str | None = None,
     ) -> None:
         self.name = name
         self.server = server
@@ -83,6 +85,8 @@ class Preset:
         """Whether the server refuses a chat that names no model (no default model)."""
         self.start = start
         """The command that starts the server, ``{port}`` standing for its port."""
+        self.health = health
+        """The server's health check, from its root (``/health``); ``None``: none known."""
 
     @property
     def base_url(self) -> str:
@@ -102,6 +106,7 @@ PRESETS: dict[str, Preset] = {
             "llama.cpp (llama-server)",
             8080,
             start="llama-server -m MODEL.gguf --port {port}",
+            health="/health",
         ),
         Preset("lmstudio", "LM Studio", 1234, start="lms server start --port {port}"),
         Preset(
@@ -112,13 +117,15 @@ PRESETS: dict[str, Preset] = {
             address_env="OLLAMA_HOST",
             model_required=True,
             start="ollama serve",
+            health="/api/version",
         ),
-        Preset("vllm", "vLLM", 8000, start="vllm serve MODEL --port {port}"),
+        Preset("vllm", "vLLM", 8000, start="vllm serve MODEL --port {port}", health="/health"),
         Preset(
             "sglang",
             "SGLang",
             30000,
             start="python -m sglang.launch_server --model-path MODEL --port {port}",
+            health="/health_generate",
         ),
         Preset(
             "textgen-webui",

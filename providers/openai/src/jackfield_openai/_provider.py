@@ -120,6 +120,14 @@ class OpenAIProvider(HTTPProvider[OpenAIOptions]):
         preset = preset_named(self.options.preset)
         return preset.key_env if preset is not None else None
 
+    def health_path(self, options: OpenAIOptions) -> str:
+        """The preset's server's own health check (``/health`` for llama.cpp and vLLM,
+        ``/health_generate`` for SGLang, ``/api/version`` for Ollama), else the model list."""
+        preset = preset_named(options.preset)
+        if preset is not None and preset.health is not None:
+            return preset.health
+        return "models"
+
     @property
     def start_hint(self) -> str | None:
         """How the preset's server is started on this instance's port (for advice when
