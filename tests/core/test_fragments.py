@@ -95,6 +95,7 @@ def test_json_form_is_tagged_by_type_with_the_documented_fields() -> None:
         "model": "qwen",
         "metrics": {"predicted_ms": 1.5},
         "choice": 0,
+        "request_id": None,
     }
 
 

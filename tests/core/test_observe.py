@@ -28,6 +28,7 @@ class Spy:
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
         self.calls: list[Any] = []
+        self.completions: list[str | None] = []
 
     @hookimpl
     def call_headers(self, call: Any) -> dict[str, str]:
@@ -57,6 +58,7 @@ class Spy:
     @hookimpl
     def call_finished(self, call: Any, response: Any) -> None:
         self.events.append(("finished", response.text))
+        self.completions.append(response.completion.request_id)
 
     @hookimpl
     def call_failed(self, call: Any, error: Any, response: Any) -> None:
@@ -92,6 +94,7 @@ def test_a_call_is_told_from_start_to_end_with_headers_and_a_request_id() -> Non
     assert call.server == f"{server.url}/v1/chat/completions"
     assert call.first_chunk is not None
     assert call.first_chunk >= call.started
+    assert spy.completions == [call.request_id]  # observed streams stamp their completion too
 
 
 def test_retries_and_failovers_are_told() -> None:
@@ -186,3 +189,27 @@ def test_a_request_id_of_the_callers_own_is_kept() -> None:
     assert first == "mine-1"
     assert second is not None
     assert second != first
+
+
+@pytest.mark.anyio
+async def test_each_completion_carries_the_calls_request_id() -> None:
+    two_choices = Reply(
+        body=sse(
+            {"choices": [{"index": 0, "delta": {"content": "a"}}]},
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+            {"choices": [{"index": 1, "delta": {"content": "b"}}]},
+            {"choices": [{"index": 1, "delta": {}, "finish_reason": "length"}]},
+        )
+    )
+    with serving([two_choices]) as server, openai(registry(), server.url) as provider:
+        completions = [f for f in provider.stream("x") if type(f) is jackfield.Completion]
+        own = provider.complete("x", headers={"X-Request-Id": "mine-2"})
+        streamed = provider.astream("x")
+        async_ids = [f.request_id async for f in streamed if type(f) is jackfield.Completion]
+        sent = [r.headers["x-request-id"] for r in server.requests]
+    assert [c.choice for c in completions] == [0, 1]
+    assert [c.request_id for c in completions] == [sent[0], sent[0]]
+    assert [c.completion.request_id for c in own.choices if c.completion] == ["mine-2"] * 2
+    assert async_ids == [sent[2], sent[2]]
+    scripted = registry().create("scripted", {"reply": "no http"})
+    assert scripted.complete("x").completion.request_id is None  # nothing sent: no id

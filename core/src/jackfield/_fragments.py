@@ -213,7 +213,8 @@ class Usage:
 
 @attrs.frozen
 class Completion:
-    """The last fragment of a choice: why it finished, usage, the model that answered, metrics.
+    """The last fragment of a choice: why it finished, usage, the model that answered, metrics,
+    and the call's request id.
 
     ``metrics`` holds backend measurements as the server named them (for llama.cpp its
     ``timings``: ``prompt_ms``, ``predicted_per_second`` ...).
@@ -225,6 +226,10 @@ class Completion:
     model: str | None = None
     metrics: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     choice: int = 0
+    request_id: str | None = attrs.field(default=None, eq=False)
+    """The id the call was sent with (the ``X-Request-Id`` of HTTP providers), to find it in a
+    server's or router's logs; ``None`` when the provider sends none. Which call an answer came
+    from, not what it says: completions equal but for it are equal."""
 
     @property
     def text(self) -> str:

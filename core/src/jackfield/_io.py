@@ -19,6 +19,10 @@ class Exchange(abc.ABC):
     make the backend stop generating; they are always called, also after errors.
     """
 
+    request_id: str | None = None
+    """The id the call was sent with, once it was (an HTTP provider's ``X-Request-Id``): each
+    :class:`~jackfield.Completion` of the stream carries it."""
+
     @abc.abstractmethod
     def __iter__(self) -> Iterator[Iterable[Fragment]]:
         """Run the call synchronously."""

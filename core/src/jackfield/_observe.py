@@ -135,6 +135,10 @@ class ObservedExchange(Exchange):
         if callable(hook):  # the HTTP kit: headers, attempts, retries, failovers
             hook(self.tell)
 
+    @property
+    def request_id(self) -> str | None:  # type: ignore[override]
+        return self.inner.request_id
+
     def _batches(self, batches: Iterator[Iterable[Fragment]]) -> Iterator[Iterable[Fragment]]:
         tell, call = self.tell, self.call
         tell("started")

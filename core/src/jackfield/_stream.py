@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+import attrs
+
 from jackfield._errors import ProviderError
-from jackfield._fragments import Fragment, TextDelta
+from jackfield._fragments import Completion, Fragment, TextDelta
 from jackfield._response import Response
 
 if TYPE_CHECKING:
@@ -26,6 +28,23 @@ def _failed(exc: BaseException, response: Response, who: str) -> ProviderError:
     return ProviderError(f"{who} failed: {type(exc).__name__}: {exc}", partial=partial)
 
 
+def _stamped(batch: Iterable[Fragment], exchange: Exchange) -> Iterable[Fragment]:
+    """``batch`` with each :class:`Completion` carrying the call's request id (a batch with one
+    is rare: once per choice)."""
+    for fragment in batch:
+        if type(fragment) is Completion:
+            request_id = exchange.request_id
+            if request_id is None:
+                return batch
+            return [
+                attrs.evolve(f, request_id=request_id)
+                if type(f) is Completion and f.request_id is None
+                else f
+                for f in batch
+            ]
+    return batch
+
+
 def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment, None, None]:
     # A batch (what one chunk brought) is folded as it arrives, then handed out. Most batches
     # are one text delta of a choice already started: folded inline, the hottest path.
@@ -41,6 +60,7 @@ def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment
                         state.text.append(fragment.text)
                         yield fragment
                         continue
+            batch = _stamped(batch, exchange)
             extend(batch)
             yield from batch
     except Exception as exc:
@@ -66,6 +86,7 @@ async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenera
                         state.text.append(fragment.text)
                         yield fragment
                         continue
+            batch = _stamped(batch, exchange)
             extend(batch)
             for fragment in batch:
                 yield fragment
