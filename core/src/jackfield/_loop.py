@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import uuid
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -91,6 +92,22 @@ def _shown_name(call: ToolCall) -> str:
     return f"{call.source}__{call.name}" if call.source else call.name
 
 
+def own_affinity(pipeline: Pipeline[Any], options: Mapping[str, Any]) -> bool:
+    """Whether calls with ``options`` should carry an affinity key of their own (a run's, a
+    conversation's): they set none, and would go through a pool (``endpoints``) or to a router
+    that reads one (``affinity_header``). Each step of a run then goes to the server whose
+    cache holds the conversation so far."""
+    if "affinity" in options:
+        return False
+    try:
+        typed = pipeline.options_for(**options)
+    except ValueError:  # bad options fail at the first step, with their own error
+        return False
+    return getattr(typed, "affinity", 0) is None and bool(
+        getattr(typed, "endpoints", None) or getattr(typed, "affinity_header", None)
+    )
+
+
 class _Steps:
     """The loop's state and decisions, shared by both drivers."""
 
@@ -120,6 +137,9 @@ class _Steps:
         self.execute = execute
         self.tool_errors = tool_errors
         self.options = dict(options)
+        if own_affinity(pipeline, self.options):  # every step on one server: its cache holds
+            key = getattr(pipeline, "conversation", None) or f"run-{uuid.uuid4().hex}"
+            self.options["affinity"] = key
         self.step_options = step_options
         self.messages: list[Message] = list(Conversation.of(messages).messages)
         self.responses: list[Response] = []

@@ -220,6 +220,7 @@ class Chat:
         if log is not None and cid is None:
             self.cid = log.start(model, system=system)
         self._recorded = cid is not None  # whether the conversation is in the log already
+        self._session = _session_key()
 
     @property
     def label(self) -> str:
@@ -249,6 +250,7 @@ class Chat:
         self.messages.clear()
         self.system_changed = False
         self.continued = False
+        self._session = _session_key()
         if self.log is not None:
             self.cid = self.log.start(self.model, system=self.system)
             self._recorded = False
@@ -259,10 +261,14 @@ class Chat:
         """Stream the answer to ``message``; the exit status. An answer that arrived whole
         joins the conversation; one cut short (Ctrl-C) or failed is left out of it (and
         logged with its error), so the next turn follows the last complete answer."""
+        from jackfield._loop import own_affinity
         from jackfield._messages import SystemMessage
 
         sent = self.sent(message)
-        run = self.agent.run(sent, tools=self.tools, approve=self.approve, **self.options)
+        options = self.options
+        if own_affinity(self.agent, options):  # every turn on one server of a pool or router
+            options = {**options, "affinity": self.cid or self._session}
+        run = self.agent.run(sent, tools=self.tools, approve=self.approve, **options)
         status, error = self._show(run)
         new: list[Message] = [message]
         if self.system_changed and self.system:
@@ -412,3 +418,10 @@ class Chat:
         if not self.json_lines:
             self.out.write(json.dumps(answer.value, indent=2, ensure_ascii=False) + "\n")
         return OK
+
+
+def _session_key() -> str:
+    """The affinity key of a conversation the log does not name (logs off)."""
+    import uuid
+
+    return f"session-{uuid.uuid4().hex}"

@@ -65,7 +65,8 @@ class HTTPOptions:
     affinity: str | None = None
     """A session or conversation key: requests with the same key go to the same endpoint of
     ``endpoints`` (rendezvous hashing), so its prefix cache stays warm; sent in
-    ``affinity_header`` when that is set. Usually given per call."""
+    ``affinity_header`` when that is set. Usually given per call; unset, a tool-loop run's steps
+    and a ``jackfield chat`` session's turns get a key of their own."""
     priority_header: str | None = None
     """A header to send the call's ``priority`` in (when the options have one and it is set),
     for routers that schedule by a header; unset: not sent."""
