@@ -59,6 +59,9 @@ def _close(sock: socket.socket, *, reset: bool = False) -> None:
     with contextlib.suppress(OSError):
         if reset:  # a TCP RST, as the kernel sends for a dead process with unread data
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # Wake the relay's other thread blocked reading it: while a thread is in recv(),
+            # close() releases nothing, and no RST would go (its client would wait forever).
+            sock.shutdown(socket.SHUT_RD)
         else:
             sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
