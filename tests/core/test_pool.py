@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import jackfield
 from jackfield import ConfigFileError, ServerError, TruncatedStreamError
 from jackfield.http import Endpoint, EndpointPool
+from jackfield.http._clients import Clients
 from tests.support.scripted_server import Reply, serving, sse
 
 
@@ -313,3 +314,36 @@ def test_priority_goes_in_the_body_and_in_a_header_when_asked() -> None:
     assert (asked["body"]["priority"], asked["headers"]["x-priority"]) == (-2, "-2")
     assert "priority" not in plain["body"]  # unset: servers that refuse it never see it
     assert "x-priority" not in plain["headers"]
+
+
+def test_each_endpoint_of_a_pool_has_its_own_connection_pool() -> None:
+    urls = ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1", "http://[::1]:8003/v1"]
+    clients = Clients(https=False, endpoints=urls)
+    try:
+        mounts = clients.sync()._mounts
+        assert sorted(str(p.pattern) for p in mounts) == [
+            "all://127.0.0.1:8001",
+            "all://127.0.0.1:8002",
+            "all://[::1]:8003",
+        ]
+        assert len({id(t) for t in mounts.values()}) == 3
+    finally:
+        clients.close()
+    for alone in (Clients(https=False, endpoints=urls[:1]), Clients(https=False)):
+        assert not alone.sync()._mounts  # one server: one pool, nothing to look up
+        alone.close()
+
+
+def test_a_pool_mixing_http_and_https_verifies_each_https_endpoint() -> None:
+    urls = ["http://127.0.0.1:8001/v1", "https://10.0.0.2:8443/v1"]
+    clients = Clients(https=True, endpoints=urls)
+    try:
+        mounts = {str(p.pattern): t for p, t in clients.sync()._mounts.items()}
+        plain = mounts["all://127.0.0.1:8001"]._pool._ssl_context
+        verified = mounts["all://10.0.0.2:8443"]._pool._ssl_context
+    finally:
+        clients.close()
+    assert verified.verify_mode.name == "CERT_REQUIRED"
+    assert verified.check_hostname
+    assert plain is not verified
+    assert plain.cert_store_stats()["x509_ca"] == 0  # plain http: trusts no CA, fails closed

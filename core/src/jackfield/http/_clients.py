@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import functools
 import threading
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jackfield._errors import ConfigError
@@ -106,8 +106,10 @@ class Clients:
         max_connections: int | None = None,
         transport: Any = None,
         async_transport: Any = None,
+        endpoints: Sequence[str] = (),
     ) -> None:
         self._transport = transport
+        self._endpoints = tuple(endpoints)
         self._async_transport = async_transport
         self._https = https
         self._verify = verify
@@ -144,8 +146,24 @@ class Clients:
         }
 
     def _build(self, make: Any, transport: Any) -> Any:
+        options = self._options()
+        if len(self._endpoints) > 1 and transport is None and not self._trust_env:
+            import httpx
+
+            # One connection pool per endpoint of an endpoint pool: httpcore looks at every
+            # connection of its pool (a poll() each) when a request starts and when it ends.
+            # Each with the TLS context of its own scheme (a pool may mix http and https).
+            kind = httpx.HTTPTransport if make is httpx.Client else httpx.AsyncHTTPTransport
+            mounts = {}
+            for url in self._endpoints:
+                parsed = httpx.URL(url)
+                https = parsed.scheme == "https"
+                verify = _ssl_context(self._verify) if https else _plain_context()
+                pattern = f"all://{parsed.netloc.decode('ascii')}"
+                mounts[pattern] = kind(verify=verify, limits=options["limits"])
+            options["mounts"] = mounts
         try:
-            client = make(transport=transport, **self._options())
+            client = make(transport=transport, **options)
         except ImportError as exc:  # a SOCKS proxy in the environment, say, without socksio
             raise ConfigError(
                 f"a proxy from the environment needs a package that is not installed ({exc}); "

