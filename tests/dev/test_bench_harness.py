@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,3 +99,81 @@ def test_the_report_gives_medians_ratios_and_verdicts() -> None:
     assert targets["warm short stream CPU, × minimal loop"].endswith("| 1.30 | **not met** |")
     assert targets["import jackfield + list providers, ms over bare"].endswith("| 20.00 | met |")
     assert "Not installed, so not measured: litellm." in page
+
+
+# --- the endpoint pools section (dev/bench_pool.py's figures) ---------------------------------
+
+
+def pool(kept: dict[str, str] | None = None) -> dict[str, Any]:
+    def setup(cpu: list[float]) -> dict[str, list[float]]:
+        return {"cpu_us": cpu, "wall_us": [1000.0] * len(cpu)}
+
+    return {
+        "machine": {"python": "3.11", "cpus": 2, "date": "today", "commit": "abc1234"},
+        "versions": {"httpx": "0"},
+        "options": {"quick": False, "picker": {"iterations": 10, "rounds": 1}},
+        "seconds": 1.0,
+        "kept": kept or {},
+        "picker": {"Route cycle, 3, p2c": 4000.0},
+        "whole": {
+            "chunks": 16,
+            "requests": 10,
+            "rounds": 3,
+            "pinned": {"servers": "1", "client": 0},
+            "setups": {
+                "base_url": setup([100.0, 200.0, 100.0]),
+                "endpoints-1": setup([101.0, 202.0, 101.0]),  # +1% every round
+                "instances-3": setup([100.0, 100.0, 100.0]),
+                "endpoints-3": setup([103.0, 105.0, 90.0]),  # +3%, +5%, -10%
+            },
+        },
+        "llama": {
+            "date": "yesterday",
+            "python": "3.11",
+            "cpus": 2,
+            "seconds": 60.0,
+            "versions": {"xllamacpp": "0"},
+            "server": {"model": "m", "slots": 2, "context": 512, "threads": 1},
+            "clients": 2,
+            "max_tokens": 16,
+            "replicas": [{"servers": 1, "requests": 4, "wall_s": 2.0, "ttft_ms": [4, 1, 3, 2]}],
+            "failover": {
+                "requests": 4,
+                "lost": {},
+                "gone_ms": 5.0,
+                "cut_ms": [7.0],
+                "refused_ms": [],
+                "extra_ms": [],
+                "typical_ms": 9.0,
+                "first_answer_ms": None,
+                "victim_attempts": 1,
+            },
+        },
+    }
+
+
+def test_the_pool_section_judges_the_goal_on_each_rounds_ratio() -> None:
+    page = report.markdown(results(), None, pool())
+    targets = {line.split(" | ")[0].lstrip("| "): line for line in page.splitlines()}
+    one = "pool adds, % CPU per request: `endpoints` of 1 vs `base_url`"
+    three = "pool adds, % CPU per request: `endpoints` of 3 vs three instances"
+    assert targets[one].endswith("| < 2 | 1.00 | met |")
+    assert targets[three].endswith("| < 2 | 3.00 | **not met** |")  # the median round
+    assert "| 1 | 2 | 4 | 2.00 | 3 | 4 |" in page  # requests/s, TTFT p50 and p99 (nearest rank)
+    assert "Requests lost: 0 of 4" in page
+    assert "Kept from that run" not in page
+
+
+def test_figures_kept_from_an_earlier_run_say_so() -> None:
+    page = report.markdown(results(), None, pool({"llama": "this run had `--no-llama`"}))
+    assert "Measured yesterday" in page
+    assert "Kept from that run, as this run had `--no-llama`." in page
+
+
+def test_rewrite_keeps_the_other_sections_and_adds_the_pools(tmp_path: Path) -> None:
+    assert not report.rewrite(tmp_path, pool())  # no benchmarks.json: nothing written
+    (tmp_path / "benchmarks.json").write_text(json.dumps(results()), encoding="utf-8")
+    assert report.rewrite(tmp_path, pool())
+    page = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
+    assert page == report.markdown(results(), None, pool())
+    assert page.index("## Start-up") < page.index("## Endpoint pools")
