@@ -311,3 +311,37 @@ probe_path = "http://10.0.0.1:8080/health"
     assert "jackfield.toml:5: providers.farm.probe_interval: must be greater than 0" in message
     assert "jackfield.toml:10: providers.other.probe_path: must be a path" in message
     assert "such as '/health'" in message
+
+
+@pytest.mark.anyio
+async def test_an_async_close_stops_the_probes_without_blocking_the_loop() -> None:
+    import anyio
+
+    slow = threading.Event()
+
+    def held(received: Received) -> Reply:
+        if received.path == "/health":
+            slow.wait(4)  # a probe under way when the instance closes, until the loop runs
+        return HEALTHY
+
+    with serving(held) as up:
+        provider = pooled(up.url, probe_interval=4)  # the probe may take 4 s
+        provider.endpoints_status()
+        assert up.wait_for(lambda: len(up.requests) >= 1)
+        closed = False
+        released_while_closing = False
+
+        async def release() -> None:  # runs only if the loop is free while the close waits
+            nonlocal released_while_closing
+            for _ in range(5):
+                await anyio.sleep(0.01)
+            released_while_closing = not closed
+            slow.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(release)
+            await provider.aclose()
+            closed = True
+        name = f"jackfield-probe-{provider.name}"
+        assert not [t for t in threading.enumerate() if t.name == name]
+    assert released_while_closing

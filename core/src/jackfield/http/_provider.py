@@ -507,11 +507,16 @@ class HTTPProvider(Provider[OptionsT]):
             clients.close()
 
     async def aclose(self) -> None:
-        self._stop_probes()
+        if self._probers:  # a probe under way may take a while to end: not in the loop
+            import asyncio
+
+            await asyncio.to_thread(self._stop_probes)
         for clients in list(self._pools.values()):
             await clients.aclose()
 
     def _stop_probes(self) -> None:
+        """Stop every prober, waiting for a probe under way (before the pools close: a probe
+        after would open them again)."""
         with self._probe_lock:
             probers, self._probers = self._probers, []
             for key in [k for k in self._endpoint_pools if k[2] is not None]:
