@@ -345,3 +345,54 @@ async def test_an_async_close_stops_the_probes_without_blocking_the_loop() -> No
         name = f"jackfield-probe-{provider.name}"
         assert not [t for t in threading.enumerate() if t.name == name]
     assert released_while_closing
+
+
+def test_a_forked_child_probes_from_a_thread_of_its_own() -> None:
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = f"import sys; sys.path.insert(0, {str(root)!r})\n" + textwrap.dedent(
+        """
+        import os, threading, time, warnings
+        import jackfield
+        from tests.support.scripted_server import Reply, serving
+
+        ok = Reply(headers={"content-type": "application/json"}, body=[b"{}"])
+        with serving(lambda request: ok) as up:
+            settings = {"preset": "vllm", "endpoints": [up.url + "/v1"], "probe_interval": 0.05}
+            p = jackfield.load_registry().create("openai-compatible", settings, instance="x")
+            p.endpoints_status()
+            read, write = os.pipe()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads
+                pid = os.fork()
+            if pid == 0:
+                before = len(up.requests)  # the server's thread is the parent's: not here
+                names = [t.name for t in threading.enumerate()]
+                (prober,) = p._probers
+                rounds = prober.rounds
+                deadline = time.monotonic() + 10
+                while prober.rounds < rounds + 3 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                moved = prober.rounds >= rounds + 3
+                os.write(write, f"{'jackfield-probe-x' in names} {moved}".encode())
+                os._exit(0)
+            os.waitpid(pid, 0)
+            print(os.read(read, 100).decode())
+            p.close()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.defpath, "NO_PROXY": ""},
+        cwd=root,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]

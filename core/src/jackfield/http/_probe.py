@@ -8,7 +8,8 @@ its rest would have ended. Asking is the provider's business (``check``: one GET
 server's health path); this module only keeps the time.
 
 The thread is a daemon that holds the prober only weakly: it ends when :meth:`Prober.stop` is
-called (the provider's ``close``), or when the prober is garbage collected.
+called (the provider's ``close``), or when the prober is garbage collected. A forked child
+probes from a thread of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import weakref
 from collections.abc import Callable
 
 from jackfield.http._pool import Endpoint, EndpointPool
+from jackfield.http._transport import on_fork
 
 __all__ = ["Prober"]
 
@@ -65,7 +67,17 @@ class Prober:
             daemon=True,
         )
         weakref.finalize(self, stopped.set)
+        on_fork(self)
         self._thread.start()
+
+    def forked(self) -> None:
+        """In a forked child, where the parent's thread is not: probe from a thread of its own
+        (if the parent's was probing)."""
+        if self._thread is None or self._stopped.is_set():
+            return
+        self._thread = None
+        self._stopped = threading.Event()
+        self.start()
 
     def stop(self, timeout: float | None = 5.0) -> None:
         """Stop probing; wait up to ``timeout`` seconds for a probe under way to end."""
