@@ -16,21 +16,8 @@ import jackfield
 from jackfield import ConfigFileError, ServerError, TruncatedStreamError
 from jackfield.http import Endpoint, EndpointPool
 from jackfield.http._clients import Clients
+from tests.support.pools import pool_of
 from tests.support.scripted_server import Reply, serving, sse
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def pool_of(n: int, **kwargs: Any) -> tuple[EndpointPool, Clock]:
-    clock = Clock()
-    urls = [Endpoint(f"http://10.0.0.{i}:8080/v1") for i in range(n)]
-    return EndpointPool(urls, clock=clock, rng=random.Random(7), **kwargs), clock
 
 
 def test_round_robin_takes_turns_and_a_failed_endpoint_rests_with_a_growing_cooldown() -> None:

@@ -4,7 +4,6 @@ rules, the background thread's life, and probes through real sockets."""
 from __future__ import annotations
 
 import gc
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -16,23 +15,10 @@ from hypothesis import strategies as st
 
 import jackfield
 from jackfield import ConfigFileError
-from jackfield.http import Endpoint, EndpointPool
+from jackfield.http import Endpoint
 from jackfield.http._probe import Prober
+from tests.support.pools import pool_of
 from tests.support.scripted_server import Received, Reply, serving, sse
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def pool_of(n: int, **kwargs: Any) -> tuple[EndpointPool, Clock]:
-    clock = Clock()
-    urls = [Endpoint(f"http://10.0.0.{i}:8080/v1") for i in range(n)]
-    return EndpointPool(urls, clock=clock, rng=random.Random(7), **kwargs), clock
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
