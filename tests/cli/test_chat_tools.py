@@ -197,3 +197,31 @@ def test_a_plugins_tool_is_listed_and_runs_with_T(write_config: Any) -> None:
         result = jackfield("chat", "-m", "helper", "-T", "echo_reverse", "Reverse abc", config=path)
     assert result.code == 0, result.err
     assert result.out == "The tool said: cba\n"
+
+
+def test_a_logged_chat_keeps_its_tool_turns_for_the_next(write_config: Any, tmp_path: Path) -> None:
+    tools = tmp_path / "mytools.py"
+    tools.write_text(TOOLS_FILE, encoding="utf-8")
+    tool = f"{tools}:word_count"
+    with serving(calling("word_count", '{"text": "one two"}')) as server:
+        path = write_config(config(server.url))
+        first = jackfield("chat", "-m", "helper", "-T", tool, "Count", config=path)
+        second = jackfield("chat", "-c", "-T", tool, "Again", config=path)
+        shown = jackfield("logs", "show", "latest", "--json", config=path)
+        continued = json.loads(server.requests[2].body)["messages"]
+    assert (first.code, second.code, shown.code) == (0, 0, 0), first.err + second.err
+    # the continued chat sends the first turn whole: question, call, result, answer
+    assert [m["role"] for m in continued] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert continued[2]["tool_calls"][0]["function"]["name"] == "word_count"
+    assert continued[3] == {"role": "tool", "tool_call_id": "call_1", "content": "2"}
+    assert continued[4]["content"] == "The tool said: 2"
+    turns = json.loads(shown.out)["turns"]
+    assert len(turns) == 4  # a turn per model call: two per question
+    assert [t["answer"] for t in turns] == ["", "The tool said: 2"] * 2

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from jackfield._logs import ConversationLog
     from jackfield._loop import Approve, Run
     from jackfield._messages import Message, UserMessage
+    from jackfield._response import Response
     from jackfield._tools import ToolLike
 
 __all__ = ["Chat", "cmd_chat"]
@@ -273,7 +274,11 @@ class Chat:
         new: list[Message] = [message]
         if self.system_changed and self.system:
             new.insert(0, SystemMessage(self.system))
-        self._record(new, run, error)
+        if error is None:  # a turn of the log per model call, its tool results the next's
+            turns = _turns(new, run.messages[len(sent) :], run.responses)
+        else:  # left out of the conversation: one failed turn
+            turns = [(new, run.response)]
+        self._record(turns, error)
         if error is None:  # the answer, and the tool turns before it
             self.messages += [message, *run.messages[len(sent) :]]
             if run.stop_reason != "answer" and not self.json_lines:
@@ -289,25 +294,29 @@ class Chat:
             why = "the model called tools that only a host can run"
         self.style.write(self.err, f"[{why}; not run: {names}]\n", "yellow")
 
-    def _record(self, prompt: list[Message], stream: Run, error: str | None) -> None:
+    def _record(
+        self, turns: list[tuple[list[Message], Response | None]], error: str | None
+    ) -> None:
+        """Log ``turns`` (each a prompt and what answered it), the last ending in ``error``."""
         if self.log is None or self.cid is None:
             return
         try:
-            self.log.record(
-                self.cid,
-                model=self.model,
-                prompt=prompt,
-                response=stream.response,
-                options=self.options,
-                error=error,
-            )
+            for number, (prompt, response) in enumerate(turns, 1):
+                self.log.record(
+                    self.cid,
+                    model=self.model,
+                    prompt=prompt,
+                    response=response,
+                    options=self.options,
+                    error=error if number == len(turns) else None,
+                )
         except Exception as exc:  # noqa: BLE001 - the answer arrived: never lose it to the log
             self.err.write(f"jackfield: warning: the turn could not be logged ({exc}); ")
             self.err.write("logging is off for the rest of this chat\n")
             self.log = None
             return
         self._recorded = True
-        if prompt and prompt[0].role == "system":
+        if any(m.role == "system" for m in turns[0][0]):
             self.system_changed = False
 
     def _show(self, stream: Run) -> tuple[int, str | None]:
@@ -425,3 +434,19 @@ def _session_key() -> str:
     import uuid
 
     return f"session-{uuid.uuid4().hex}"
+
+
+def _turns(
+    prompt: list[Message], added: Sequence[Message], responses: Sequence[Response]
+) -> list[tuple[list[Message], Response | None]]:
+    """A run as turns of the log, one per model call: ``prompt`` and the first answer, then
+    each call's tool results and the answer that read them. ``added`` is what the run added to
+    the conversation (each answer, then its tool results: a run that stops, at an answer or at
+    ``max_steps``, runs no call it would not send back)."""
+    prompts: list[list[Message]] = [list(prompt)]
+    for message in added:
+        if message.role == "assistant":
+            prompts.append([])
+        else:
+            prompts[-1].append(message)
+    return list(zip(prompts, responses, strict=False))
