@@ -225,3 +225,29 @@ def test_a_logged_chat_keeps_its_tool_turns_for_the_next(write_config: Any, tmp_
     turns = json.loads(shown.out)["turns"]
     assert len(turns) == 4  # a turn per model call: two per question
     assert [t["answer"] for t in turns] == ["", "The tool said: 2"] * 2
+
+
+def test_calls_a_turn_never_ran_are_answered_before_the_next_question(
+    write_config: Any, tmp_path: Path
+) -> None:
+    tools = tmp_path / "mytools.py"
+    tools.write_text(TOOLS_FILE, encoding="utf-8")
+    tool = f"{tools}:word_count"
+    with serving(calling("word_count", '{"text": "a b c"}')) as server:
+        path = write_config(config(server.url, "max_steps = 1"))
+        first = jackfield("chat", "-m", "helper", "-T", tool, "Count", config=path)
+        second = jackfield("chat", "-c", "-T", tool, "Go on", config=path)
+        third = jackfield("chat", "-c", "-T", tool, "And?", config=path)
+        bodies = [json.loads(r.body)["messages"] for r in server.requests]
+    assert "stopped after 1 model calls" in first.err
+    assert (second.code, third.code) == (0, 0), second.err + third.err
+    # the stopped turn's call never ran: it is answered as such, then the question follows
+    assert [m["role"] for m in bodies[1]] == ["system", "user", "assistant", "tool", "user"]
+    assert bodies[1][3] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "not run: the turn ended before this call ran",
+    }
+    assert [m["role"] for m in bodies[2]] == [
+        *["system", "user", "assistant", "tool", "user", "assistant", "tool", "user"]
+    ]  # the log kept that answer for the next chat -c

@@ -230,11 +230,12 @@ class Chat:
         return name if name == model else f"{name} ({model})"
 
     def sent(self, message: UserMessage) -> list[Message]:
-        """What a turn asking ``message`` sends: the system prompt, the conversation, it."""
+        """What a turn asking ``message`` sends: the system prompt, the conversation (the calls
+        of its last answer that never ran answered as such), it."""
         from jackfield._messages import SystemMessage
 
         system = [SystemMessage(self.system)] if self.system else []
-        return [*system, *self.messages, message]
+        return [*system, *self.messages, *_not_run(self.messages), message]
 
     # the conversation ------------------------------------------------------------------------
 
@@ -271,16 +272,17 @@ class Chat:
             options = {**options, "affinity": self.cid or self._session}
         run = self.agent.run(sent, tools=self.tools, approve=self.approve, **options)
         status, error = self._show(run)
-        new: list[Message] = [message]
+        unanswered = _not_run(self.messages)
+        new: list[Message] = [*unanswered, message]
         if self.system_changed and self.system:
-            new.insert(0, SystemMessage(self.system))
+            new.insert(len(unanswered), SystemMessage(self.system))
         if error is None:  # a turn of the log per model call, its tool results the next's
             turns = _turns(new, run.messages[len(sent) :], run.responses)
         else:  # left out of the conversation: one failed turn
             turns = [(new, run.response)]
         self._record(turns, error)
         if error is None:  # the answer, and the tool turns before it
-            self.messages += [message, *run.messages[len(sent) :]]
+            self.messages += [*unanswered, message, *run.messages[len(sent) :]]
             if run.stop_reason != "answer" and not self.json_lines:
                 self._stopped(run)
         return status
@@ -434,6 +436,19 @@ def _session_key() -> str:
     import uuid
 
     return f"session-{uuid.uuid4().hex}"
+
+
+def _not_run(messages: Sequence[Message]) -> list[Message]:
+    """A result for each call of the conversation's last answer when none came (the run
+    stopped at ``max_steps``, or a host was to run them): servers refuse a conversation that
+    goes on past unanswered calls, and the model learns they did not run."""
+    from jackfield._messages import AssistantMessage, ToolMessage
+
+    last = messages[-1] if messages else None
+    if not isinstance(last, AssistantMessage):
+        return []
+    why = "not run: the turn ended before this call ran"
+    return [ToolMessage(call.id, why) for call in last.tool_calls]
 
 
 def _turns(
