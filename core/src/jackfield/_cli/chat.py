@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from jackfield._cli.args import UsageError, call_options
 from jackfield._cli.report import FAILED, INTERRUPTED, OK
 from jackfield._cli.survey import load_host
+from jackfield._cli.turns import log_turns, not_run
 
 if TYPE_CHECKING:
     from jackfield._cli.style import Style
@@ -235,7 +236,7 @@ class Chat:
         from jackfield._messages import SystemMessage
 
         system = [SystemMessage(self.system)] if self.system else []
-        return [*system, *self.messages, *_not_run(self.messages), message]
+        return [*system, *self.messages, *not_run(self.messages), message]
 
     # the conversation ------------------------------------------------------------------------
 
@@ -272,12 +273,12 @@ class Chat:
             options = {**options, "affinity": self.cid or self._session}
         run = self.agent.run(sent, tools=self.tools, approve=self.approve, **options)
         status, error = self._show(run)
-        unanswered = _not_run(self.messages)
+        unanswered = not_run(self.messages)
         new: list[Message] = [*unanswered, message]
         if self.system_changed and self.system:
             new.insert(len(unanswered), SystemMessage(self.system))
         if error is None:  # a turn of the log per model call, its tool results the next's
-            turns = _turns(new, run.messages[len(sent) :], run.responses)
+            turns = log_turns(new, run.messages[len(sent) :], run.responses)
         else:  # left out of the conversation: one failed turn
             turns = [(new, run.response)]
         self._record(turns, error)
@@ -436,32 +437,3 @@ def _session_key() -> str:
     import uuid
 
     return f"session-{uuid.uuid4().hex}"
-
-
-def _not_run(messages: Sequence[Message]) -> list[Message]:
-    """A result for each call of the conversation's last answer when none came (the run
-    stopped at ``max_steps``, or a host was to run them): servers refuse a conversation that
-    goes on past unanswered calls, and the model learns they did not run."""
-    from jackfield._messages import AssistantMessage, ToolMessage
-
-    last = messages[-1] if messages else None
-    if not isinstance(last, AssistantMessage):
-        return []
-    why = "not run: the turn ended before this call ran"
-    return [ToolMessage(call.id, why) for call in last.tool_calls]
-
-
-def _turns(
-    prompt: list[Message], added: Sequence[Message], responses: Sequence[Response]
-) -> list[tuple[list[Message], Response | None]]:
-    """A run as turns of the log, one per model call: ``prompt`` and the first answer, then
-    each call's tool results and the answer that read them. ``added`` is what the run added to
-    the conversation (each answer, then its tool results: a run that stops, at an answer or at
-    ``max_steps``, runs no call it would not send back)."""
-    prompts: list[list[Message]] = [list(prompt)]
-    for message in added:
-        if message.role == "assistant":
-            prompts.append([])
-        else:
-            prompts[-1].append(message)
-    return list(zip(prompts, responses, strict=False))
