@@ -586,3 +586,22 @@ def test_what_a_result_becomes() -> None:
     failed = _output(types.CallToolResult(content=[types.TextContent(text="no")], is_error=True))
     assert failed == ToolOutput("no", is_error=True)
     assert failed.data is None
+
+
+def test_an_http_server_on_this_machine_is_never_reached_through_a_proxy(
+    http_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.scripted_server import Reply, serving
+
+    with serving([Reply(status=502, headers={"content-type": "text/plain"})]) as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        token = Secret("tok-9b1e")
+        server = MCPServer("web", MCPServerConfig(url=http_url, headers={"X-Test-Token": token}))
+        try:
+            assert server.call("add", {"a": 1, "b": 2}).content == "3"
+        finally:
+            server.close()
+    assert proxy.requests == []  # neither the call nor its token went to the proxy

@@ -471,7 +471,12 @@ class MCPServer:
             for key, value in config.headers.items()
         }
         conn.scrubber = Scrubber(headers.values())
-        client = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0, read=300.0))
+        client = httpx2.AsyncClient(
+            headers=headers,
+            timeout=httpx2.Timeout(30.0, read=300.0),
+            trust_env=_proxied(config.url),
+            follow_redirects=False,
+        )
         await stack.enter_async_context(client)
         return await stack.enter_async_context(
             streamable_http_client(config.url, http_client=client)
@@ -733,3 +738,18 @@ def _output(result: CallToolResult) -> ToolOutput:
 def _decoded_size(data: str) -> int:
     """The size of base64 data once decoded, without decoding it."""
     return len("".join(data.split()).rstrip("=")) * 3 // 4
+
+
+def _proxied(url: str) -> bool:
+    """Whether the proxies the environment names may carry requests to ``url``: never for
+    this machine (by the host's spelling, or what it resolves to when a proxy is set), as for
+    jackfield's own HTTP: no proxy sees a local server's calls or headers."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    from jackfield.http._security import is_loopback, resolves_to_loopback
+
+    host = urlsplit(url).hostname or ""
+    if is_loopback(host):
+        return False
+    return not (urllib.request.getproxies() and resolves_to_loopback(host))
