@@ -248,6 +248,47 @@ def test_max_steps_stops_a_model_that_keeps_calling() -> None:
         provider.run("x", max_steps=0)
 
 
+def test_a_run_given_a_stopped_runs_conversation_runs_its_calls_first() -> None:
+    provider = ScriptedProvider(script=first_calls(("add", '{"a": 20, "b": 22}')))
+    stopped = provider.run("What is 20 + 22?", tools=[add], max_steps=1).collect()
+    assert (stopped.stop_reason, [c.id for c in stopped.pending]) == ("max_steps", ["c0"])
+    went_on = provider.run(stopped.messages, tools=[add])
+    fragments = list(went_on)
+    assert fragments[0] == ToolResult("c0", "add", "42")  # before any model call
+    assert went_on.text == "results: 42"
+    assert (went_on.stop_reason, went_on.steps) == ("answer", 1)
+    assert provider.requests[-1].conversation.messages[-1] == ToolMessage("c0", "42")
+    kinds = [type(m).__name__ for m in went_on.messages]
+    assert kinds == ["UserMessage", "AssistantMessage", "ToolMessage", "AssistantMessage"]
+
+
+@anyio
+async def test_an_async_run_goes_on_the_same_way_and_asks_approval_first() -> None:
+    provider = ScriptedProvider(script=first_calls(("add", '{"a": 1, "b": 2}')))
+    stopped = await provider.arun("1 + 2?", tools=[add], max_steps=1).collect()
+    asked: list[str] = []
+
+    async def approve(call: ToolCall) -> str:
+        asked.append(call.id)
+        return "not today"
+
+    went_on = await provider.arun(stopped.messages, tools=[add], approve=approve).collect()
+    assert asked == ["c0"]
+    assert went_on.text == "results: refused: not today"
+    assert went_on.steps == 1
+
+
+def test_calls_only_the_host_runs_stop_a_resumed_run_again_before_any_model_call() -> None:
+    weather = Tool("weather", "The weather in a city.", {"type": "object"})
+    provider = ScriptedProvider(script=first_calls(("weather", '{"city": "Oslo"}')))
+    first = provider.run("Oslo?", tools=[weather]).collect()
+    assert first.stop_reason == "pending"
+    again = provider.run(first.messages, tools=[weather]).collect()
+    assert (again.stop_reason, again.steps, len(provider.requests)) == ("pending", 0, 1)
+    done = provider.run(first.messages, tools=[weather], execute=lambda call: "rain").collect()
+    assert done.text == "results: rain"
+
+
 def test_described_tools_are_the_hosts_to_run() -> None:
     weather = Tool("weather", "The weather in a city.", {"type": "object"})
     provider = ScriptedProvider(script=first_calls(("weather", '{"city": "Oslo"}')))

@@ -142,6 +142,12 @@ class _Steps:
             self.options["affinity"] = key
         self.step_options = step_options
         self.messages: list[Message] = list(Conversation.of(messages).messages)
+        last = self.messages[-1] if self.messages else None
+        self.resumed: tuple[ToolCall, ...] = (
+            last.tool_calls if isinstance(last, AssistantMessage) else ()
+        )
+        """The calls the given conversation ends with, unanswered (a run that stopped at
+        ``max_steps``, or the host's calls): run before the first model call."""
         self.responses: list[Response] = []
         self.current: Response | None = None  # the answer streaming now
         self.stop_reason: StopReason | None = None
@@ -226,12 +232,13 @@ class _Steps:
             output = ToolOutput("" if output is None else str(output))
         return _result(call, output.content, error=output.is_error, data=output.data)
 
-    def record(self, results: Sequence[ToolResult]) -> None:
-        """Send the step's results back (as tool messages); unrun hosted calls end the run."""
+    def record(self, calls: Sequence[ToolCall], results: Sequence[ToolResult]) -> None:
+        """Send the results of ``calls`` back (as tool messages); unrun hosted calls end the
+        run."""
         answered = {r.id for r in results}
         for result in results:
             self.messages.append(ToolMessage(result.id, result.content))
-        pending = tuple(c for c in self.responses[-1].tool_calls if c.id not in answered)
+        pending = tuple(c for c in calls if c.id not in answered)
         if pending:
             self.stop_reason, self.pending = "pending", pending
 
@@ -317,14 +324,16 @@ class Run(_Outcome):
 
     def _drive(self) -> Generator[RunFragment, None, None]:
         steps = self._steps
+        calls = list(steps.resumed)
         while steps.stop_reason is None:
-            conversation, request, options = steps.request()
-            with steps.pipeline._open(request, conversation, options) as stream:
-                steps.current = stream.response
-                yield from stream
-            calls = steps.answered(stream.response)
             if not calls:
-                break
+                conversation, request, options = steps.request()
+                with steps.pipeline._open(request, conversation, options) as stream:
+                    steps.current = stream.response
+                    yield from stream
+                calls = steps.answered(stream.response)
+                if not calls:
+                    break
             plans = [steps.plan(call) for call in calls]
             if steps.approve is not None:
                 plans = [
@@ -332,7 +341,8 @@ class Run(_Outcome):
                     for p in plans
                 ]
             results = yield from self._run_all(plans)
-            steps.record(results)
+            steps.record(calls, results)
+            calls = []
 
     def _run_all(self, plans: list[_Plan]) -> Generator[RunFragment, None, list[ToolResult]]:
         steps = self._steps
@@ -414,15 +424,17 @@ class AsyncRun(_Outcome):
 
     async def _drive(self) -> AsyncGenerator[RunFragment, None]:
         steps = self._steps
+        calls = list(steps.resumed)
         while steps.stop_reason is None:
-            conversation, request, options = steps.request()
-            async with steps.pipeline._aopen(request, conversation, options) as stream:
-                steps.current = stream.response
-                async for fragment in stream:
-                    yield fragment
-            calls = steps.answered(stream.response)
             if not calls:
-                break
+                conversation, request, options = steps.request()
+                async with steps.pipeline._aopen(request, conversation, options) as stream:
+                    steps.current = stream.response
+                    async for fragment in stream:
+                        yield fragment
+                calls = steps.answered(stream.response)
+                if not calls:
+                    break
             plans = [steps.plan(call) for call in calls]
             if steps.approve is not None:
                 approved = []
@@ -448,7 +460,8 @@ class AsyncRun(_Outcome):
                     task.cancel()
                 if tasks:
                     await asyncio.gather(*tasks.values(), return_exceptions=True)
-            steps.record(results)
+            steps.record(calls, results)
+            calls = []
 
     async def _one(self, plan: _Plan) -> ToolResult | None:
         steps = self._steps
