@@ -160,3 +160,26 @@ def test_a_command_line_session_keeps_its_turns_on_one_server(tmp_path: Any) -> 
     assert not set(on_a) & set(on_b)  # each key on one server only
     assert sorted((on_a + on_b).values()) == [2, 4]
     assert out.getvalue().count("3") >= 4
+
+
+def test_a_logged_conversations_calls_carry_its_id(tmp_path: Any) -> None:
+    with serving(model) as router:
+        config = {
+            "providers": {
+                "farm": {
+                    "type": "openai-compatible",
+                    "base_url": f"{router.url}/v1",
+                    "affinity_header": "x-session-id",
+                }
+            },
+            "agents": {"helper": {"model": "farm"}},
+        }
+        with jackfield.Host.from_mapping(config, log=tmp_path / "log.db") as host:
+            assert host.log is not None
+            cid = host.log.start("helper")
+            agent = host.agent("helper", conversation=cid)
+            agent.complete("sum?", tools=[add])
+            agent.complete("sum?", tools=[add], affinity="mine")
+            host.agent("helper").complete("sum?", tools=[add])  # a new conversation per call
+    keys = [r.headers.get("x-session-id") for r in chats(router)]
+    assert keys == [cid, "mine", None]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,14 @@ from jackfield._config import (
 )
 from jackfield._errors import ConfigError, UnknownProviderError
 from jackfield._messages import MessagesLike
-from jackfield._options import AGENT, OVERRIDE, Resolved, instance_layers, layer_name
+from jackfield._options import (
+    AGENT,
+    OVERRIDE,
+    Resolved,
+    instance_layers,
+    layer_name,
+    own_affinity,
+)
 from jackfield._pipeline import Binding, ChatRequest, Pipeline
 from jackfield._registry import Registry, load_registry
 from jackfield.provider import Provider
@@ -44,7 +51,7 @@ if TYPE_CHECKING:
     from jackfield._mcp import MCPServer
     from jackfield._messages import Tool
     from jackfield._stream import AsyncFragmentStream, FragmentStream
-    from jackfield._tools import Executable
+    from jackfield._tools import Executable, ToolLike
 
 __all__ = ["Agent", "Host"]
 
@@ -119,6 +126,18 @@ class Agent(Pipeline[Any]):
 
     def _max_steps(self) -> int:
         return self.config.max_steps
+
+    def request(
+        self,
+        messages: MessagesLike,
+        *,
+        tools: Iterable[ToolLike] = (),
+        stream: bool = True,
+        **options: Any,
+    ) -> ChatRequest[Any]:
+        if self.conversation is not None and own_affinity(self, options):
+            options["affinity"] = self.conversation  # its turns on one server of a pool
+        return super().request(messages, tools=tools, stream=stream, **options)
 
     def _for_run(self, messages: MessagesLike) -> Agent:
         if self.host.log is None or self.conversation is not None:

@@ -38,6 +38,7 @@ from jackfield._messages import (
     Tool,
     ToolMessage,
 )
+from jackfield._options import own_affinity
 from jackfield._response import Response
 from jackfield._tools import Executable, Toolbox, ToolLike, ToolOutput
 
@@ -90,22 +91,6 @@ def _result(call: ToolCall, content: str, *, error: bool = False, data: Any = No
 
 def _shown_name(call: ToolCall) -> str:
     return f"{call.source}__{call.name}" if call.source else call.name
-
-
-def own_affinity(pipeline: Pipeline[Any], options: Mapping[str, Any]) -> bool:
-    """Whether calls with ``options`` should carry an affinity key of their own (a run's, a
-    conversation's): they set none, and would go through a pool (``endpoints``) or to a router
-    that reads one (``affinity_header``). Each step of a run then goes to the server whose
-    cache holds the conversation so far."""
-    if "affinity" in options:
-        return False
-    try:
-        typed = pipeline.options_for(**options)
-    except ValueError:  # bad options fail at the first step, with their own error
-        return False
-    return getattr(typed, "affinity", 0) is None and bool(
-        getattr(typed, "endpoints", None) or getattr(typed, "affinity_header", None)
-    )
 
 
 class _Steps:

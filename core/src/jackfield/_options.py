@@ -394,3 +394,19 @@ def _docstrings_below(statements: Sequence[Any]) -> dict[str, str]:
             if isinstance(target, ast.Name):
                 found[target.id] = after.value.value
     return found
+
+
+def own_affinity(caller: Any, options: Mapping[str, Any]) -> bool:
+    """Whether ``caller``'s calls with ``options`` (a pipeline and its call options) should
+    carry an affinity key of their own (a run's, a conversation's): they set none, and would go
+    through a pool (``endpoints``) or to a router that reads one (``affinity_header``), so each
+    goes to the server whose cache holds the conversation so far."""
+    if "affinity" in options:
+        return False
+    try:
+        typed = caller.options_for(**options)
+    except ValueError:  # bad options fail where they are used, with their own error
+        return False
+    return getattr(typed, "affinity", 0) is None and bool(
+        getattr(typed, "endpoints", None) or getattr(typed, "affinity_header", None)
+    )

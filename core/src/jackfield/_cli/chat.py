@@ -264,8 +264,8 @@ class Chat:
         """Stream the answer to ``message``; the exit status. An answer that arrived whole
         joins the conversation; one cut short (Ctrl-C) or failed is left out of it (and
         logged with its error), so the next turn follows the last complete answer."""
-        from jackfield._loop import own_affinity
         from jackfield._messages import SystemMessage
+        from jackfield._options import own_affinity
 
         sent = self.sent(message)
         options = self.options
