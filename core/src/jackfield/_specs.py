@@ -57,7 +57,24 @@ class _Record:
             object.__setattr__(self, name, value)
 
 
-class ProviderSpec(_Record):
+class _Registered(_Record):
+    """What a plugin registered (a provider, an instance, a tool)."""
+
+    __slots__ = ()
+    plugin: str
+    distribution: str | None
+
+    @property
+    def origin(self) -> str:
+        """``plugin 'x' (distribution d 1.0)`` — for messages."""
+        if not self.distribution:
+            return f"plugin {self.plugin!r}"
+        version = getattr(self, "version", None)
+        shown = f"{self.distribution} {version}" if version else self.distribution
+        return f"plugin {self.plugin!r} (distribution {shown})"
+
+
+class ProviderSpec(_Registered):
     """A registered provider: its name, where its code lives, and who registered it."""
 
     __slots__ = ("description", "distribution", "factory", "name", "options", "plugin", "version")
@@ -89,15 +106,8 @@ class ProviderSpec(_Record):
             version=version,
         )
 
-    @property
-    def origin(self) -> str:
-        """``plugin 'x' (distribution d 1.0)`` — for messages."""
-        if self.distribution:
-            return f"plugin {self.plugin!r} (distribution {self.distribution} {self.version})"
-        return f"plugin {self.plugin!r}"
 
-
-class InstanceSpec(_Record):
+class InstanceSpec(_Registered):
     """A ready-made provider instance: a name, the provider it uses, and its options."""
 
     __slots__ = ("description", "distribution", "name", "options", "plugin", "provider")
@@ -126,14 +136,8 @@ class InstanceSpec(_Record):
             distribution=distribution,
         )
 
-    @property
-    def origin(self) -> str:
-        """``plugin 'x' (distribution d)`` — for messages."""
-        where = f" (distribution {self.distribution})" if self.distribution else ""
-        return f"plugin {self.plugin!r}{where}"
 
-
-class ToolSpec(_Record):
+class ToolSpec(_Registered):
     """A Python tool a plugin registered: its name and the import path of its function."""
 
     __slots__ = ("description", "distribution", "function", "name", "plugin")
@@ -158,12 +162,6 @@ class ToolSpec(_Record):
             plugin=plugin,
             distribution=distribution,
         )
-
-    @property
-    def origin(self) -> str:
-        """``plugin 'x' (distribution d)`` — for messages."""
-        where = f" (distribution {self.distribution})" if self.distribution else ""
-        return f"plugin {self.plugin!r}{where}"
 
 
 class PluginProblem(_Record):
@@ -272,6 +270,7 @@ def check_instance(name: Any, provider: Any, options: Any, description: Any) -> 
 
 
 def _is_tool_name(value: Any) -> bool:
+    # the rule of jackfield._tools' _TOOL_NAME, without importing re (see the layer's rule)
     return (
         isinstance(value, str)
         and 0 < len(value) <= 64
