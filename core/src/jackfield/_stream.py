@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from jackfield._errors import ProviderError
-from jackfield._fragments import Completion, Fragment, TextDelta
+from jackfield._fragments import Completion, Fragment, TextDelta, ThoughtDelta
 from jackfield._response import Response
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def _stamped(batch: Iterable[Fragment], exchange: Exchange) -> Iterable[Fragment
 
 def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment, None, None]:
     # A batch (what one chunk brought) is folded as it arrives, then handed out. Most batches
-    # are one text delta of a choice already started: folded inline, the hottest path.
+    # are one text (or reasoning) delta of a choice already started: folded inline, the
+    # hottest path. Only the others are looked at for a completion to stamp.
     extend = response.extend
     states = response._states
     try:
@@ -58,6 +59,12 @@ def _run(exchange: Exchange, response: Response, who: str) -> Generator[Fragment
                     state = states.get(fragment.choice)
                     if state is not None:
                         state.text.append(fragment.text)
+                        yield fragment
+                        continue
+                elif type(fragment) is ThoughtDelta:
+                    state = states.get(fragment.choice)
+                    if state is not None:
+                        state.thoughts.append(fragment.text)
                         yield fragment
                         continue
             batch = _stamped(batch, exchange)
@@ -84,6 +91,12 @@ async def _arun(exchange: Exchange, response: Response, who: str) -> AsyncGenera
                     state = states.get(fragment.choice)
                     if state is not None:
                         state.text.append(fragment.text)
+                        yield fragment
+                        continue
+                elif type(fragment) is ThoughtDelta:
+                    state = states.get(fragment.choice)
+                    if state is not None:
+                        state.thoughts.append(fragment.text)
                         yield fragment
                         continue
             batch = _stamped(batch, exchange)
