@@ -213,3 +213,20 @@ async def test_each_completion_carries_the_calls_request_id() -> None:
     assert async_ids == [sent[2], sent[2]]
     scripted = registry().create("scripted", {"reply": "no http"})
     assert scripted.complete("x").completion.request_id is None  # nothing sent: no id
+
+
+def test_an_observer_whose_headers_raise_is_warned_about_and_left_out() -> None:
+    class Broken:
+        @hookimpl
+        def call_headers(self, call: Any) -> dict[str, str]:
+            raise RuntimeError("headers bug")
+
+        @hookimpl
+        def call_finished(self, call: Any, response: Any) -> None:
+            raise AssertionError("a dropped observer is told nothing more")
+
+    with serving([OK]) as server, openai(registry(Broken()), server.url) as provider:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert provider.complete("x").text == "hi"
+    assert [str(w.message).count("headers bug") for w in caught] == [1]

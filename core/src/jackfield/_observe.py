@@ -97,9 +97,9 @@ class _Told:
         for observer in list(self.observers):
             self._tell(observer, event, args)
 
-    def _tell(self, observer: Observer, event: str, args: tuple[Any, ...]) -> None:
+    def _tell(self, observer: Observer, event: str, args: tuple[Any, ...]) -> Any:
         try:
-            getattr(observer, event)(self.call, *args)
+            return getattr(observer, event)(self.call, *args)
         except Exception as exc:  # noqa: BLE001 - an observer never breaks a call
             self.observers.remove(observer)
             warnings.warn(
@@ -108,14 +108,13 @@ class _Told:
                 RuntimeWarning,
                 stacklevel=3,
             )
+            return None
 
     def headers(self) -> dict[str, str]:
+        """The headers every observer adds to the call's requests."""
         merged: dict[str, str] = {}
-        for observer in self.observers:
-            try:
-                extra = observer.headers(self.call)
-            except Exception:  # noqa: BLE001 - as above, without a header
-                continue
+        for observer in list(self.observers):
+            extra = self._tell(observer, "headers", ())
             if extra:
                 merged.update(extra)
         return merged

@@ -9,6 +9,7 @@ generate twice.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -99,14 +100,12 @@ class HTTPExchange(Exchange):
     def _identify(self) -> str:
         """The call's request id (see :attr:`request_id`), made on first use."""
         if self.request_id is None:
-            import uuid
-
             for name, value in self.request.headers.items():
                 if name.lower() == "x-request-id":
                     self.request_id = value
                     break
-            else:
-                self.request_id = uuid.uuid4().hex
+            else:  # 32 random hex digits, as uuid4().hex, at a quarter of its cost
+                self.request_id = os.urandom(16).hex()
                 self._headers["X-Request-Id"] = self.request_id
         return self.request_id
 
@@ -114,12 +113,10 @@ class HTTPExchange(Exchange):
         import httpx
 
         connect, read = deadlines.attempt()
-        url, headers = self.request.url, self.request.headers
         self._identify()
-        if self._headers:
-            headers = {**headers, **self._headers}
+        url, headers = self.request.url, {**self.request.headers, **self._headers}
         if self.route is not None:
-            url, headers = self.route.send(url, dict(headers))
+            url, headers = self.route.send(url, headers)
         self._url = url
         if self._tell is not None:
             self._tell.call.attempts += 1
