@@ -225,8 +225,11 @@ def test_an_observer_whose_headers_raise_is_warned_about_and_left_out() -> None:
         def call_finished(self, call: Any, response: Any) -> None:
             raise AssertionError("a dropped observer is told nothing more")
 
-    with serving([OK]) as server, openai(registry(Broken()), server.url) as provider:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            assert provider.complete("x").text == "hi"
+    with (
+        serving([OK]) as server,
+        openai(registry(Broken()), server.url) as provider,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        assert provider.complete("x").text == "hi"
     assert [str(w.message).count("headers bug") for w in caught] == [1]
